@@ -1,0 +1,71 @@
+package io.pgchat;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+
+/**
+ * A request the server refuses: the status, a stable error code for programs and a sentence for
+ * people. Every failure is turned into a response here, so statuses are mapped in one place.
+ */
+final class ApiError extends RuntimeException {
+
+    private static final Logger LOG = System.getLogger(ApiError.class.getName());
+
+    final Status status;
+    final String code;
+
+    ApiError(Status status, String code, String message) {
+        super(message, null, false, false);
+        this.status = status;
+        this.code = code;
+    }
+
+    static ApiError badRequest(String code, String message) {
+        return new ApiError(Status.BAD_REQUEST_400, code, message);
+    }
+
+    static ApiError unavailable(String message) {
+        return new ApiError(Status.SERVICE_UNAVAILABLE_503, "unavailable", message);
+    }
+
+    static void register(HttpRouting.Builder routing) {
+        routing.error(ApiError.class, (req, res, e) -> {
+            if (e.status == Status.SERVICE_UNAVAILABLE_503) {
+                res.header(HeaderNames.RETRY_AFTER, "2");
+            }
+            send(res, e.status, e.code, e.getMessage());
+        });
+        // Helidon's own refusals (a malformed request line, a bad header) keep their status.
+        routing.error(HttpException.class, (req, res, e) ->
+                send(res, e.status(), "bad_request", e.getMessage()));
+        routing.error(Exception.class, (req, res, e) -> {
+            LOG.log(Level.ERROR, "Failed to answer " + describe(req), e);
+            send(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "The server failed; the error is logged.");
+        });
+    }
+
+    static void send(ServerResponse res, Status status, String code, String message) {
+        if (res.isSent()) {
+            return;
+        }
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Message.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("error", code);
+            g.writeStringField("message", message);
+            g.writeEndObject();
+        }));
+    }
+
+    static String describe(ServerRequest req) {
+        return req.prologue().method().text() + " " + req.path().rawPath();
+    }
+}

@@ -1,0 +1,49 @@
+package io.pgchat;
+
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Metrics;
+
+import java.util.function.Supplier;
+
+/** What /observe/metrics shows about chat traffic, in Helidon's (Prometheus-format) registry. */
+final class ChatMetrics {
+
+    private final MeterRegistry registry = Metrics.globalRegistry();
+    private final Counter posted = counter("pgchat.messages.posted", "Messages stored and acknowledged");
+    private final Counter delivered = counter("pgchat.messages.delivered", "Events written to subscribers");
+    private final Counter replayed = counter("pgchat.messages.replayed",
+            "Events a subscriber read from the table (resume, or behind the window)");
+    private final Counter reconnects = counter("pgchat.listen.reconnects", "Times LISTEN was restored");
+    private final Gauge<Integer> subscribers;
+
+    ChatMetrics(Supplier<Integer> subscribers) {
+        this.subscribers = registry.getOrCreate(Gauge.builder("pgchat.subscribers", subscribers)
+                .description("Open event streams"));
+    }
+
+    void posted() {
+        posted.increment();
+    }
+
+    void delivered(int events, boolean fromTable) {
+        delivered.increment(events);
+        if (fromTable) {
+            replayed.increment(events);
+        }
+    }
+
+    void listenReconnected() {
+        reconnects.increment();
+    }
+
+    /** Frees the gauge, which would otherwise keep this server's hub alive after it stopped. */
+    void close() {
+        registry.remove(subscribers);
+    }
+
+    private Counter counter(String name, String description) {
+        return registry.getOrCreate(Counter.builder(name).description(description));
+    }
+}

@@ -1,0 +1,132 @@
+package io.pgchat;
+
+import io.vertx.core.Future;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * Fans committed messages out to this process's subscribers. The listener tells it what was
+ * committed (on the event loop, never blocking); it keeps one window per followed room, filled once
+ * per announcement, and rings the room's subscribers. Stream threads then pull their next batch from
+ * the window, or from the table when they are behind it, so no subscriber can hold up another.
+ */
+final class DeliveryHub {
+
+    private static final Logger LOG = System.getLogger(DeliveryHub.class.getName());
+
+    /** What a stream writes next: events encoded back to back, ready for one write. */
+    record Batch(byte[] bytes, long lastSeq, int count, boolean fromTable) {
+        static final Batch EMPTY = new Batch(new byte[0], 0, 0, false);
+    }
+
+    private final ConcurrentMap<String, RoomFeed> feeds = new ConcurrentHashMap<>();
+    private final MessageStore store;
+    private final int windowSize;
+    private final int pageSize;
+
+    DeliveryHub(MessageStore store, int windowSize, int pageSize) {
+        this.store = store;
+        this.windowSize = windowSize;
+        this.pageSize = pageSize;
+    }
+
+    /** Registers a subscriber before it reads any history, so nothing committed meanwhile is missed. */
+    Subscriber join(String room) {
+        Subscriber[] joined = new Subscriber[1];
+        feeds.compute(room, (name, feed) -> {
+            RoomFeed f = feed != null ? feed : new RoomFeed(name, windowSize);
+            joined[0] = new Subscriber(f);
+            f.subscribers.add(joined[0]);
+            return f;
+        });
+        return joined[0];
+    }
+
+    void leave(Subscriber subscriber) {
+        feeds.computeIfPresent(subscriber.feed.room, (name, feed) -> {
+            feed.subscribers.remove(subscriber);
+            return feed.subscribers.isEmpty() ? null : feed;
+        });
+    }
+
+    int subscribers() {
+        return feeds.values().stream().mapToInt(f -> f.subscribers.size()).sum();
+    }
+
+    /** The listener heard that seq was committed in room; message is null when it came without its row. */
+    void announced(String room, long seq, Message message) {
+        RoomFeed feed = feeds.get(room);
+        if (feed == null) {
+            return;
+        }
+        feed.updates = feed.updates.transform(previous -> {
+            if (seq <= feed.last()) {
+                return Future.succeededFuture();
+            }
+            if (message != null && (feed.isEmpty() || seq == feed.last() + 1)) {
+                feed.append(message);
+                feed.wakeAll();
+                return Future.succeededFuture();
+            }
+            // A gap (announcements lost) or a row too large for the payload: read once for all.
+            long after = feed.isEmpty() ? seq - 1 : Math.max(feed.last(), seq - windowSize);
+            return fill(feed, store.readAfter(room, after, windowSize));
+        });
+    }
+
+    /**
+     * After LISTEN (re)starts: announcements sent while it was down are lost for good, so every
+     * followed room is read from the table and its subscribers woken to catch up.
+     */
+    void resync() {
+        for (RoomFeed feed : feeds.values()) {
+            feed.updates = feed.updates.transform(previous ->
+                    fill(feed, store.readLatest(feed.room, Long.MAX_VALUE, windowSize)));
+        }
+    }
+
+    private Future<Void> fill(RoomFeed feed, Future<List<Message>> rows) {
+        return rows.map(messages -> {
+            messages.forEach(feed::append);
+            feed.wakeAll();
+            return (Void) null;
+        }).recover(e -> {
+            LOG.log(Level.WARNING, "Could not read room " + feed.room + " to fill its window: " + e.getMessage());
+            return Future.succeededFuture();
+        });
+    }
+
+    /** The next events after the cursor: from the shared window, or from the table when behind it. */
+    Batch next(Subscriber subscriber, long cursor) {
+        List<RoomFeed.Event> events = subscriber.feed.after(cursor, pageSize);
+        if (events == null) {
+            return fromTable(subscriber.feed.room, cursor);
+        }
+        if (events.isEmpty()) {
+            return Batch.EMPTY;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(events.size() * 256);
+        events.forEach(e -> bytes.writeBytes(e.bytes()));
+        return new Batch(bytes.toByteArray(), events.getLast().seq(), events.size(), false);
+    }
+
+    Batch fromTable(String room, long cursor) {
+        List<Message> messages = store.after(room, cursor, pageSize);
+        if (messages.isEmpty()) {
+            return Batch.EMPTY;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(messages.size() * 256);
+        messages.forEach(m -> bytes.writeBytes(m.toEvent()));
+        return new Batch(bytes.toByteArray(), messages.getLast().seq(), messages.size(), true);
+    }
+
+    /** Ends every stream, so clients reconnect (to this server once it is back, or to another). */
+    void close() {
+        feeds.values().forEach(feed -> feed.subscribers.forEach(Subscriber::close));
+    }
+}

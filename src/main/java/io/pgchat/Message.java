@@ -1,0 +1,76 @@
+package io.pgchat;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+
+/** A stored chat message and its two wire forms: JSON for the API, an SSE event for streams. */
+record Message(String room, long seq, String author, String body, Instant sentAt) {
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final DateTimeFormatter MILLIS =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final byte[] EVENT_NAME = "\nevent: message\ndata: ".getBytes(StandardCharsets.US_ASCII);
+
+    byte[] toJson() {
+        return write(this::writeTo);
+    }
+
+    static byte[] toJson(List<Message> messages) {
+        return write(g -> {
+            g.writeStartArray();
+            for (Message m : messages) {
+                m.writeTo(g);
+            }
+            g.writeEndArray();
+        });
+    }
+
+    /**
+     * The SSE frame: {@code id}, {@code event} and a single {@code data} line. JSON escapes every line
+     * break, so no message content can end the frame early or forge a field.
+     */
+    byte[] toEvent() {
+        byte[] json = toJson();
+        byte[] id = ("id: " + seq).getBytes(StandardCharsets.US_ASCII);
+        byte[] event = new byte[id.length + EVENT_NAME.length + json.length + 2];
+        System.arraycopy(id, 0, event, 0, id.length);
+        System.arraycopy(EVENT_NAME, 0, event, id.length, EVENT_NAME.length);
+        System.arraycopy(json, 0, event, id.length + EVENT_NAME.length, json.length);
+        event[event.length - 2] = '\n';
+        event[event.length - 1] = '\n';
+        return event;
+    }
+
+    private void writeTo(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("room", room);
+        g.writeNumberField("seq", seq);
+        g.writeStringField("author", author);
+        g.writeStringField("body", body);
+        g.writeStringField("sentAt", MILLIS.format(sentAt));
+        g.writeEndObject();
+    }
+
+    interface JsonWriter {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    static byte[] write(JsonWriter writer) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            writer.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

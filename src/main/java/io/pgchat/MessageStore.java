@@ -1,0 +1,159 @@
+package io.pgchat;
+
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Messages in PostgreSQL, the single source of truth: where seq is assigned, where each commit is
+ * announced, and where every read goes. The {@code Future} methods are for the listener's event loop;
+ * the plain ones block and are for request threads only.
+ */
+final class MessageStore {
+
+    static final String CHANNEL = "pgchat";
+
+    /*
+     * One statement, so one round trip and one implicit transaction. The upsert on rooms takes the
+     * room's row lock: writers to one room serialize there, so seq is gap-free and in commit order,
+     * while writers to other rooms do not wait. NOTIFY is queued by the same transaction and sent on
+     * its commit; its payload must stay under 8000 bytes, so a message too large to travel whole
+     * is announced by room and seq and the listener reads the row.
+     */
+    private static final String POST = """
+            WITH r AS (
+                INSERT INTO rooms AS r (name, last_seq, last_sent_at)
+                VALUES ($1, 1, date_trunc('milliseconds', clock_timestamp()))
+                ON CONFLICT (name) DO UPDATE
+                    SET last_seq = r.last_seq + 1,
+                        last_sent_at = date_trunc('milliseconds', clock_timestamp())
+                RETURNING name, last_seq, last_sent_at
+            ), m AS (
+                INSERT INTO messages (room, seq, author, body, sent_at)
+                SELECT name, last_seq, $2, $3, last_sent_at FROM r
+                RETURNING room, seq, author, body, sent_at
+            )
+            SELECT m.seq, m.sent_at, pg_notify($4,
+                CASE WHEN octet_length(p.whole) < 8000 THEN p.whole
+                     ELSE json_build_object('room', m.room, 'seq', m.seq)::text END)
+            FROM m, LATERAL (SELECT json_build_object('room', m.room, 'seq', m.seq, 'author', m.author,
+                    'body', m.body, 'sentAt', (extract(epoch FROM m.sent_at) * 1000)::bigint)::text AS whole) p
+            """;
+    private static final String COLUMNS = "room, seq, author, body, sent_at";
+    private static final String BETWEEN = "SELECT " + COLUMNS
+            + " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4";
+    private static final String LATEST = "SELECT * FROM (SELECT " + COLUMNS
+            + " FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) newest ORDER BY seq";
+    private static final long TIMEOUT_SECONDS = 10;
+
+    private final Pool pool;
+
+    MessageStore(Pool pool) {
+        this.pool = pool;
+    }
+
+    Message post(String room, MessageInput input) {
+        Row row = await(pool.preparedQuery(POST).execute(Tuple.of(room, input.author(), input.body(), CHANNEL)))
+                .iterator().next();
+        return new Message(room, row.getLong("seq"), input.author(), input.body(),
+                instant(row.getOffsetDateTime("sent_at")));
+    }
+
+    /** Messages with after < seq < before, ascending, at most limit. */
+    Future<List<Message>> readBetween(String room, long after, long before, int limit) {
+        return pool.preparedQuery(BETWEEN).execute(Tuple.of(room, after, before, limit)).map(MessageStore::messages);
+    }
+
+    Future<List<Message>> readAfter(String room, long after, int limit) {
+        return readBetween(room, after, Long.MAX_VALUE, limit);
+    }
+
+    /** The newest messages with seq < before, ascending, at most limit. */
+    Future<List<Message>> readLatest(String room, long before, int limit) {
+        return pool.preparedQuery(LATEST).execute(Tuple.of(room, before, limit)).map(MessageStore::messages);
+    }
+
+    List<Message> after(String room, long after, int limit) {
+        return await(readAfter(room, after, limit));
+    }
+
+    List<Message> between(String room, long after, long before, int limit) {
+        return await(readBetween(room, after, before, limit));
+    }
+
+    List<Message> latest(String room, long before, int limit) {
+        return await(readLatest(room, before, limit));
+    }
+
+    /** The room's last seq, 0 for a room nobody has posted to yet. */
+    long lastSeq(String room) {
+        RowSet<Row> rows = await(pool.preparedQuery("SELECT last_seq FROM rooms WHERE name = $1")
+                .execute(Tuple.of(room)));
+        return rows.size() == 0 ? 0 : rows.iterator().next().getLong(0);
+    }
+
+    List<RoomSummary> rooms() {
+        List<RoomSummary> rooms = new ArrayList<>();
+        for (Row row : await(pool.query(
+                "SELECT name, last_seq, last_sent_at FROM rooms ORDER BY last_sent_at DESC, name").execute())) {
+            rooms.add(new RoomSummary(row.getString(0), row.getLong(1), instant(row.getOffsetDateTime(2))));
+        }
+        return rooms;
+    }
+
+    boolean reachable() {
+        try {
+            await(pool.query("SELECT 1").execute());
+            return true;
+        } catch (ApiError e) {
+            return false;
+        }
+    }
+
+    record RoomSummary(String room, long lastSeq, Instant lastSentAt) {
+    }
+
+    private static List<Message> messages(RowSet<Row> rows) {
+        List<Message> messages = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            messages.add(new Message(row.getString(0), row.getLong(1), row.getString(2), row.getString(3),
+                    instant(row.getOffsetDateTime(4))));
+        }
+        return messages;
+    }
+
+    private static Instant instant(OffsetDateTime time) {
+        return time.toInstant();
+    }
+
+    /**
+     * Waits on a request thread. An error PostgreSQL reported is a bug of ours (500, logged where it
+     * is answered); not reaching PostgreSQL at all is an outage the client may retry (503).
+     */
+    private static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof PgException pg) {
+                throw new IllegalStateException("PostgreSQL refused a query: " + pg.getMessage(), pg);
+            }
+            throw ApiError.unavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
+        } catch (TimeoutException e) {
+            throw ApiError.unavailable("The database did not answer in " + TIMEOUT_SECONDS + " s; retry.");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiError.unavailable("Interrupted while waiting for the database.");
+        }
+    }
+}

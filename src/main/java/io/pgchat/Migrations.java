@@ -1,0 +1,29 @@
+package io.pgchat;
+
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The schema, brought up to date at start by Flyway from the SQL files in db/migration, which the
+ * build packs into the jar so that they are found whatever the working directory. Flyway takes a
+ * PostgreSQL advisory lock, so servers starting together migrate once.
+ */
+final class Migrations {
+
+    private Migrations() {
+    }
+
+    static int apply(PgConnectOptions db) {
+        String url = "jdbc:postgresql://" + db.getHost() + ":" + db.getPort() + "/" + db.getDatabase();
+        if (db.getSslMode() != null && db.getSslMode() != SslMode.DISABLE) {
+            url += "?sslmode=" + db.getSslMode().name().toLowerCase().replace('_', '-');
+        }
+        return Flyway.configure()
+                .dataSource(url, db.getUser(), db.getPassword())
+                .locations("classpath:db/migration")
+                .load()
+                .migrate()
+                .migrationsExecuted;
+    }
+}

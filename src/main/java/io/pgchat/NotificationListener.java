@@ -1,0 +1,90 @@
+package io.pgchat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one LISTEN connection of this process, whatever the number of subscribers. It runs on its
+ * Vert.x event loop and never blocks there: it only tells the hub what was committed. A lost
+ * connection is retried with backoff forever; each time LISTEN is back, the hub re-reads the table.
+ */
+final class NotificationListener implements AutoCloseable {
+
+    private static final Logger LOG = System.getLogger(NotificationListener.class.getName());
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+    private final PgSubscriber subscriber;
+    private final DeliveryHub hub;
+    private final ChatMetrics metrics;
+    private final AtomicInteger listens = new AtomicInteger();
+    private volatile boolean listening;
+
+    NotificationListener(Vertx vertx, PgConnectOptions options, DeliveryHub hub, ChatMetrics metrics) {
+        this.hub = hub;
+        this.metrics = metrics;
+        PgConnectOptions listen = new PgConnectOptions(options)
+                .addProperty("application_name", "pgchat-listen");
+        this.subscriber = PgSubscriber.subscriber(vertx, listen)
+                .reconnectPolicy(attempt -> {
+                    listening = false;
+                    long delay = Math.min(MAX_BACKOFF_MILLIS, 100L << Math.min(attempt, 6));
+                    LOG.log(Level.WARNING, "LISTEN connection lost; reconnecting in " + delay + " ms (attempt "
+                            + (attempt + 1) + ")");
+                    return delay;
+                })
+                .closeHandler(v -> listening = false);
+        subscriber.channel(MessageStore.CHANNEL)
+                .handler(this::onNotification)
+                .subscribeHandler(v -> onListening());
+    }
+
+    /** Connects and waits until LISTEN is in place, so the server accepts no stream before it. */
+    void start() throws Exception {
+        subscriber.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    boolean listening() {
+        return listening && !subscriber.closed();
+    }
+
+    private void onListening() {
+        listening = true;
+        if (listens.getAndIncrement() == 0) {
+            LOG.log(Level.INFO, "Listening for new messages on channel '" + MessageStore.CHANNEL + "'");
+            return;
+        }
+        metrics.listenReconnected();
+        LOG.log(Level.INFO, "LISTEN restored; catching up every followed room from the table");
+        hub.resync();
+    }
+
+    private void onNotification(String payload) {
+        try {
+            JsonNode json = MAPPER.readTree(payload);
+            String room = json.path("room").asText();
+            long seq = json.path("seq").asLong();
+            Message message = json.has("body")
+                    ? new Message(room, seq, json.get("author").asText(), json.get("body").asText(),
+                            Instant.ofEpochMilli(json.get("sentAt").asLong()))
+                    : null;
+            hub.announced(room, seq, message);
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "Ignoring a notification that is not ours: " + payload, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        subscriber.close();
+    }
+}

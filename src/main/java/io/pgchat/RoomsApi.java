@@ -1,0 +1,133 @@
+package io.pgchat;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The HTTP API under /api: where a message is accepted (POST), history and rooms are read, and
+ * streams are opened. Handlers run on request (virtual) threads and may block.
+ */
+final class RoomsApi implements HttpService {
+
+    private final MessageStore store;
+    private final EventStream events;
+    private final ChatMetrics metrics;
+    private final ChatConfig config;
+
+    RoomsApi(MessageStore store, EventStream events, ChatMetrics metrics, ChatConfig config) {
+        this.store = store;
+        this.events = events;
+        this.metrics = metrics;
+        this.config = config;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/rooms", this::listRooms)
+                .post("/rooms/{room}/messages", this::post)
+                .get("/rooms/{room}/messages", this::history)
+                .get("/rooms/{room}/messages/{seq}", this::one)
+                .get("/rooms/{room}/events", events::stream)
+                .any("/rooms", allow("GET"))
+                .any("/rooms/{room}/messages", allow("GET, POST"))
+                .any("/rooms/{room}/messages/{seq}", allow("GET"))
+                .any("/rooms/{room}/events", allow("GET"))
+                .any("/*", (req, res) -> {
+                    throw new ApiError(Status.NOT_FOUND_404, "not_found", "No such resource: " + req.path().rawPath());
+                });
+    }
+
+    private void post(ServerRequest req, ServerResponse res) {
+        String room = room(req);
+        MessageInput input = MessageInput.read(req, config.maxRequestBytes());
+        Message message = store.post(room, input);
+        metrics.posted();
+        res.status(Status.CREATED_201);
+        res.header(HeaderNames.LOCATION, "/api/rooms/" + room + "/messages/" + message.seq());
+        sendJson(res, message.toJson());
+    }
+
+    /**
+     * A page of history, ascending. With after: the first messages after it; otherwise the newest
+     * before {@code before} (or the newest of all), which is how a reader scrolls back.
+     */
+    private void history(ServerRequest req, ServerResponse res) {
+        String room = room(req);
+        Optional<Long> after = number(req, "after", 0, Long.MAX_VALUE);
+        long before = number(req, "before", 1, Long.MAX_VALUE).orElse(Long.MAX_VALUE);
+        int limit = number(req, "limit", 1, config.historyMaxLimit()).orElse((long) config.historyLimit()).intValue();
+        List<Message> page = after.isPresent()
+                ? store.between(room, after.get(), before, limit)
+                : store.latest(room, before, limit);
+        sendJson(res, Message.toJson(page));
+    }
+
+    private void one(ServerRequest req, ServerResponse res) {
+        String room = room(req);
+        long seq = parse("seq", req.path().pathParameters().get("seq"), 1, Long.MAX_VALUE);
+        List<Message> found = store.between(room, seq - 1, seq + 1, 1);
+        if (found.isEmpty()) {
+            throw new ApiError(Status.NOT_FOUND_404, "not_found", "Room " + room + " has no message " + seq + ".");
+        }
+        sendJson(res, found.getFirst().toJson());
+    }
+
+    private void listRooms(ServerRequest req, ServerResponse res) {
+        List<MessageStore.RoomSummary> rooms = store.rooms();
+        sendJson(res, Message.write(g -> {
+            g.writeStartArray();
+            for (MessageStore.RoomSummary room : rooms) {
+                g.writeStartObject();
+                g.writeStringField("room", room.room());
+                g.writeNumberField("lastSeq", room.lastSeq());
+                g.writeStringField("lastSentAt", room.lastSentAt().toString());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }));
+    }
+
+    static String room(ServerRequest req) {
+        return MessageInput.room(req.path().pathParameters().get("room"));
+    }
+
+    static Optional<Long> number(ServerRequest req, String name, long min, long max) {
+        return req.query().first(name).asOptional()
+                .filter(value -> !value.isEmpty())
+                .map(value -> parse(name, value, min, max));
+    }
+
+    static long parse(String name, String value, long min, long max) {
+        try {
+            long n = Long.parseLong(value);
+            if (n >= min && n <= max && value.chars().allMatch(Character::isDigit)) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below, with the range
+        }
+        throw ApiError.badRequest("invalid_" + name, "'" + name + "' must be a whole number from " + min
+                + (max == Long.MAX_VALUE ? " up" : " to " + max) + ".");
+    }
+
+    private static void sendJson(ServerResponse res, byte[] json) {
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(json);
+    }
+
+    private static io.helidon.webserver.http.Handler allow(String methods) {
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, methods);
+            throw new ApiError(Status.METHOD_NOT_ALLOWED_405, "method_not_allowed",
+                    req.prologue().method().text() + " is not allowed here; use " + methods + ".");
+        };
+    }
+}

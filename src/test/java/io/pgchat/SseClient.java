@@ -1,0 +1,134 @@
+package io.pgchat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An event-stream reader for tests that parses the wire format as the SSE specification says and
+ * keeps everything it read, comments included, so tests can assert on the exact stream.
+ */
+final class SseClient implements AutoCloseable {
+
+    record Event(String id, String event, String data) {
+    }
+
+    final CompletableFuture<HttpResponse<InputStream>> response;
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private volatile InputStream body;
+
+    private SseClient(CompletableFuture<HttpResponse<InputStream>> response) {
+        this.response = response;
+        response.thenAccept(r -> Thread.ofVirtual().start(() -> read(r)));
+    }
+
+    static SseClient open(HttpClient http, URI uri, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream");
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return new SseClient(http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream()));
+    }
+
+    int status() throws Exception {
+        return response.get(10, TimeUnit.SECONDS).statusCode();
+    }
+
+    private void read(HttpResponse<InputStream> r) {
+        body = r.body();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+            String id = null;
+            String event = null;
+            StringBuilder data = null;
+            for (String line; (line = reader.readLine()) != null; ) {
+                lines.add(line);
+                if (line.isEmpty()) {
+                    if (data != null) {
+                        events.add(new Event(id, event == null ? "message" : event, data.toString()));
+                    }
+                    event = null;
+                    data = null;
+                    continue;
+                }
+                int colon = line.indexOf(':');
+                String field = colon < 0 ? line : line.substring(0, colon);
+                String value = colon < 0 ? "" : line.substring(colon + 1).replaceFirst("^ ", "");
+                switch (field) {
+                    case "id" -> id = value;
+                    case "event" -> event = value;
+                    case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            // closed by the test or by the server
+        } finally {
+            ended.complete(null);
+        }
+    }
+
+    /** The next event, waiting up to the timeout; fails the test when none comes. */
+    Event next(Duration timeout) throws InterruptedException {
+        Event event = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (event == null) {
+            throw new AssertionError("no event within " + timeout + "; stream so far: " + lines);
+        }
+        return event;
+    }
+
+    Event next() throws InterruptedException {
+        return next(Duration.ofSeconds(10));
+    }
+
+    /** Waits until the stream has gone quiet for the given time, and returns whatever came. */
+    List<Event> drain(Duration quiet) throws InterruptedException {
+        List<Event> got = new ArrayList<>();
+        for (Event e; (e = events.poll(quiet.toMillis(), TimeUnit.MILLISECONDS)) != null; ) {
+            got.add(e);
+        }
+        return got;
+    }
+
+    List<String> lines() {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
+
+    boolean awaitEnd(Duration timeout) {
+        try {
+            ended.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        response.cancel(true);
+        InputStream in = body;
+        if (in != null) {
+            try {
+                in.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.pgchat;
+
+import org.testcontainers.postgresql.PostgreSQLContainer;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.vertx.pgclient.PgConnectOptions;
+
+/**
+ * The real PostgreSQL every test runs against: TEST_DATABASE_URL when set (CI sets it to a local
+ * cluster), else one Testcontainers PostgreSQL for the whole run (a machine with Docker).
+ */
+final class TestDatabase {
+
+    private static String url;
+
+    private TestDatabase() {
+    }
+
+    /** postgresql://user:password@host:port/db */
+    static synchronized String url() {
+        if (url == null) {
+            String configured = System.getenv("TEST_DATABASE_URL");
+            if (configured != null && !configured.isBlank()) {
+                url = configured.strip();
+            } else {
+                PostgreSQLContainer container = new PostgreSQLContainer("postgres:17-alpine");
+                container.start();
+                url = "postgresql://" + container.getUsername() + ":" + container.getPassword() + "@"
+                        + container.getHost() + ":" + container.getFirstMappedPort() + "/"
+                        + container.getDatabaseName();
+            }
+        }
+        return url;
+    }
+
+    static Connection connect() throws SQLException {
+        PgConnectOptions options = PgConnectOptions.fromUri(url());
+        return DriverManager.getConnection(
+                "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase(),
+                options.getUser(), options.getPassword());
+    }
+
+    static long count(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement(); var rows = s.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    static List<Long> seqs(String room) throws SQLException {
+        try (Connection c = connect();
+             var s = c.prepareStatement("SELECT seq FROM messages WHERE room = ? ORDER BY seq")) {
+            s.setString(1, room);
+            List<Long> seqs = new ArrayList<>();
+            try (var rows = s.executeQuery()) {
+                while (rows.next()) {
+                    seqs.add(rows.getLong(1));
+                }
+            }
+            return seqs;
+        }
+    }
+
+    static void execute(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /** Leaves nothing for the next test; run after each one (tables exist once a server has started). */
+    static void clear() throws SQLException {
+        execute("DO $$ BEGIN IF to_regclass('messages') IS NOT NULL THEN TRUNCATE messages, rooms; END IF; END $$");
+    }
+}

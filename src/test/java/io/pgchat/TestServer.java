@@ -1,0 +1,78 @@
+package io.pgchat;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A real pgchat server on a free port of 127.0.0.1, on the test database, and a client for it. */
+final class TestServer implements AutoCloseable {
+
+    private static final AtomicInteger ROOMS = new AtomicInteger();
+
+    final PgChat chat;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    private TestServer(PgChat chat) {
+        this.chat = chat;
+    }
+
+    /** Settings as in application.yaml but for a short heartbeat; keys and values alternate. */
+    static TestServer start(String... settings) throws Exception {
+        Map<String, String> values = new HashMap<>(Map.of("server.host", "127.0.0.1", "server.port", "0",
+                "pgchat.heartbeat.seconds", "1"));
+        for (int i = 0; i < settings.length; i += 2) {
+            values.put(settings[i], settings[i + 1]);
+        }
+        Config config = Config.just(ConfigSources.create(values));
+        return new TestServer(PgChat.start(config.get("server"),
+                ChatConfig.from(config, Map.of("DATABASE_URL", TestDatabase.url()))));
+    }
+
+    /** A room name no other test uses, so no test sees another's messages. */
+    static String room(String purpose) {
+        return purpose + "-" + ProcessHandle.current().pid() + "-" + ROOMS.incrementAndGet();
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + chat.port() + path);
+    }
+
+    HttpResponse<String> postJson(String room, String json) throws IOException, InterruptedException {
+        return post(room, "application/json", json);
+    }
+
+    HttpResponse<String> post(String room, String contentType, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri("/api/rooms/" + room + "/messages"))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Posts and insists on 201: for tests where posting is the setup, not the subject. */
+    void say(String room, String author, String body) throws IOException, InterruptedException {
+        HttpResponse<String> response = postJson(room, Json.object("author", author, "body", body));
+        if (response.statusCode() != 201) {
+            throw new AssertionError("post failed: " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    SseClient subscribe(String pathAndQuery, String... headers) {
+        return SseClient.open(http, uri(pathAndQuery), headers);
+    }
+
+    @Override
+    public void close() {
+        chat.close();
+    }
+}
