@@ -3,11 +3,15 @@ package io.pgchat;
 import io.vertx.core.Future;
 
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Fans committed messages out to this process's subscribers. The listener tells it what was
@@ -28,11 +32,16 @@ final class DeliveryHub {
     private final MessageStore store;
     private final int windowSize;
     private final int pageSize;
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("pgchat-slow-client-watchdog").factory());
 
-    DeliveryHub(MessageStore store, int windowSize, int pageSize) {
+    DeliveryHub(MessageStore store, int windowSize, int pageSize, Duration slowClientLimit) {
         this.store = store;
         this.windowSize = windowSize;
         this.pageSize = pageSize;
+        long limit = slowClientLimit.toNanos();
+        long period = Math.max(100, slowClientLimit.toMillis() / 4);
+        watchdog.scheduleWithFixedDelay(() -> disconnectStuck(limit), period, period, TimeUnit.MILLISECONDS);
     }
 
     /** Registers a subscriber before it reads any history, so nothing committed meanwhile is missed. */
@@ -125,8 +134,22 @@ final class DeliveryHub {
         return new Batch(bytes.toByteArray(), messages.getLast().seq(), messages.size(), true);
     }
 
+    /** A client that stopped reading holds only its own thread: no queue grows, nobody waits for it. */
+    private void disconnectStuck(long limitNanos) {
+        long now = System.nanoTime();
+        for (RoomFeed feed : feeds.values()) {
+            for (Subscriber subscriber : feed.subscribers) {
+                if (subscriber.disconnectIfStuck(now, limitNanos)) {
+                    LOG.log(Level.INFO, "Disconnected a subscriber of room " + feed.room
+                            + " that stopped reading; it can resume from its Last-Event-ID");
+                }
+            }
+        }
+    }
+
     /** Ends every stream, so clients reconnect (to this server once it is back, or to another). */
     void close() {
+        watchdog.shutdownNow();
         feeds.values().forEach(feed -> feed.subscribers.forEach(Subscriber::close));
     }
 }

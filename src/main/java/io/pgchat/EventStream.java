@@ -61,7 +61,7 @@ final class EventStream {
                     prelude.append(reset(room, cursor, last));
                     cursor = last;
                 }
-                write(out, prelude.toString().getBytes(StandardCharsets.UTF_8));
+                write(subscriber, out, prelude.toString().getBytes(StandardCharsets.UTF_8));
                 follow(subscriber, cursor, last, out);
             } catch (ApiError e) {
                 // The response has begun, so the error cannot be its status: end the stream, the
@@ -85,28 +85,33 @@ final class EventStream {
             if (batch.count() == 0) {
                 break;
             }
-            cursor = deliver(batch, out);
+            cursor = deliver(subscriber, batch, out);
         }
         Duration heartbeat = config.heartbeat();
         while (!subscriber.closed()) {
             DeliveryHub.Batch batch = hub.next(subscriber, cursor);
             if (batch.count() > 0) {
-                cursor = deliver(batch, out);
+                cursor = deliver(subscriber, batch, out);
             } else if (!subscriber.await(heartbeat) && !subscriber.closed()) {
-                write(out, HEARTBEAT);
+                write(subscriber, out, HEARTBEAT);
             }
         }
     }
 
-    private long deliver(DeliveryHub.Batch batch, OutputStream out) throws IOException {
-        write(out, batch.bytes());
+    private long deliver(Subscriber subscriber, DeliveryHub.Batch batch, OutputStream out) throws IOException {
+        write(subscriber, out, batch.bytes());
         metrics.delivered(batch.count(), batch.fromTable());
         return batch.lastSeq();
     }
 
-    private static void write(OutputStream out, byte[] bytes) throws IOException {
-        out.write(bytes);
-        out.flush();
+    private static void write(Subscriber subscriber, OutputStream out, byte[] bytes) throws IOException {
+        subscriber.writing(true);
+        try {
+            out.write(bytes);
+            out.flush();
+        } finally {
+            subscriber.writing(false);
+        }
     }
 
     /**

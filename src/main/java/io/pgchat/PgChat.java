@@ -48,7 +48,7 @@ final class PgChat implements AutoCloseable {
             int migrations = Migrations.apply(config.database());
             LOG.log(Level.INFO, "Database " + config.databaseName() + " is ready (" + migrations
                     + " migrations applied now)");
-            hub = new DeliveryHub(store, config.windowSize(), config.pageSize());
+            hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
             metrics = new ChatMetrics(hub::subscribers);
             listener = new NotificationListener(vertx, config.database(), hub, metrics);
             listener.start();

@@ -40,9 +40,13 @@ final class TestDatabase {
     }
 
     static Connection connect() throws SQLException {
+        return connect(PgConnectOptions.fromUri(url()).getDatabase());
+    }
+
+    static Connection connect(String database) throws SQLException {
         PgConnectOptions options = PgConnectOptions.fromUri(url());
         return DriverManager.getConnection(
-                "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase(),
+                "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + database,
                 options.getUser(), options.getPassword());
     }
 

@@ -1,0 +1,248 @@
+package io.pgchat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The promise under pressure: concurrent writers, reconnecting readers, several servers and a lost
+ * LISTEN connection, and still every subscriber holds every message exactly once, in order.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class DeliveryGuaranteesTest {
+
+    @AfterEach
+    void clear() throws Exception {
+        TestDatabase.clear();
+    }
+
+    @Test
+    void concurrentPostersAndReconnectingSubscribersEachGetEverySeqOnceInOrder() throws Exception {
+        int posters = 8;
+        int perPoster = 500;
+        int total = posters * perPoster;
+        String room = TestServer.room("load");
+        try (TestServer server = TestServer.start();
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Reader> readers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                readers.add(new Reader(server, room, i < 5 ? total / 3 + 100 * i : -1));
+            }
+            for (Reader reader : readers) {
+                EventStreamTest.awaitOpen(reader.client);
+            }
+            List<Future<List<Long>>> readResults = readers.stream()
+                    .map(reader -> threads.submit(() -> reader.readUntil(total))).toList();
+            List<Future<?>> posts = new ArrayList<>();
+            for (int p = 0; p < posters; p++) {
+                int poster = p;
+                posts.add(threads.submit(() -> {
+                    for (int i = 0; i < perPoster; i++) {
+                        server.say(room, "poster" + poster, "message " + i);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> post : posts) {
+                post.get(2, TimeUnit.MINUTES);
+            }
+
+            List<Long> expected = LongStream.rangeClosed(1, total).boxed().toList();
+            assertEquals(expected, TestDatabase.seqs(room), "the table holds 1..N with no gap");
+            for (int i = 0; i < readers.size(); i++) {
+                assertEquals(expected, readResults.get(i).get(1, TimeUnit.MINUTES), "subscriber " + i);
+            }
+            assertEquals(5, readers.stream().filter(r -> r.reconnected).count(), "five reconnected mid-way");
+        }
+    }
+
+    @Test
+    void aReaderNeverSeesALaterSeqBeforeAnEarlierOneIsVisible() throws Exception {
+        String room = TestServer.room("order");
+        try (TestServer server = TestServer.start();
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+             Connection db = TestDatabase.connect()) {
+            server.say(room, "setup", "first");
+            AtomicBoolean posting = new AtomicBoolean(true);
+            List<Future<?>> posts = new ArrayList<>();
+            for (int p = 0; p < 8; p++) {
+                posts.add(threads.submit(() -> {
+                    for (int i = 0; i < 150; i++) {
+                        server.say(room, "poster", "m" + i);
+                    }
+                    return null;
+                }));
+            }
+            Future<?> done = threads.submit(() -> {
+                for (Future<?> post : posts) {
+                    post.get();
+                }
+                posting.set(false);
+                return null;
+            });
+            // With a plain sequence, seq 11 can commit before 10: a reader would see max 11 with 10 missing.
+            long checks = 0;
+            var query = db.prepareStatement("SELECT max(seq), count(*) FROM messages WHERE room = ?");
+            query.setString(1, room);
+            while (posting.get()) {
+                try (ResultSet rows = query.executeQuery()) {
+                    rows.next();
+                    assertEquals(rows.getLong(1), rows.getLong(2), "a visible seq with a hole below it");
+                }
+                checks++;
+            }
+            done.get();
+            assertEquals(1201, TestDatabase.seqs(room).size());
+            assertTrue(checks > 10, "the reader ran alongside the writers: " + checks);
+        }
+    }
+
+    @Test
+    void aMessagePostedToOneServerReachesSubscribersOfAnother() throws Exception {
+        String room = TestServer.room("multi");
+        try (TestServer a = TestServer.start(); TestServer b = TestServer.start();
+             SseClient onA = a.subscribe(EventStreamTest.events(room));
+             SseClient onB = b.subscribe(EventStreamTest.events(room))) {
+            EventStreamTest.awaitOpen(onA, onB);
+            for (int i = 0; i < 20; i++) {
+                (i % 2 == 0 ? a : b).say(room, "alice", "m" + i);
+            }
+            List<String> expected = LongStream.rangeClosed(1, 20).mapToObj(Long::toString).toList();
+            assertEquals(expected, EventStreamTest.ids(onA, 20));
+            assertEquals(expected, EventStreamTest.ids(onB, 20));
+        }
+    }
+
+    @Test
+    void killingTheListenConnectionLosesNothing() throws Exception {
+        String room = TestServer.room("killed");
+        int total = 300;
+        try (TestServer server = TestServer.start();
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+             SseClient client = server.subscribe(EventStreamTest.events(room))) {
+            EventStreamTest.awaitOpen(client);
+            AtomicLong posted = new AtomicLong();
+            Future<?> posting = threads.submit(() -> {
+                for (int i = 0; i < total; i++) {
+                    server.say(room, "alice", "m" + i);
+                    posted.incrementAndGet();
+                    Thread.sleep(5);
+                }
+                return null;
+            });
+            long kills = 0;
+            for (long at : new long[] {50, 120, 200}) {
+                while (posted.get() < at) {
+                    Thread.sleep(5);
+                }
+                kills += TestDatabase.count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        + " WHERE application_name = 'pgchat-listen' AND datname = current_database()");
+            }
+            posting.get(2, TimeUnit.MINUTES);
+
+            assertEquals(3, kills, "one LISTEN connection per server, killed three times");
+            List<String> expected = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
+            assertEquals(expected, EventStreamTest.ids(client, total));
+            assertEquals(List.of(), client.drain(Duration.ofMillis(500)));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (listenConnections() != 1 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(1, listenConnections(), "LISTEN is back, once");
+        }
+    }
+
+    @Test
+    void messagesPostedWhileListenIsDownArriveOnceItIsBack() throws Exception {
+        String room = TestServer.room("outage");
+        try (TestServer server = TestServer.start();
+             SseClient client = server.subscribe(EventStreamTest.events(room));
+             Connection db = TestDatabase.connect();
+             Connection admin = TestDatabase.connect("postgres")) {
+            EventStreamTest.awaitOpen(client);
+            server.say(room, "alice", "before");
+            assertEquals("1", client.next().id());
+
+            String database = db.getCatalog();
+            admin.createStatement().execute("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS false");
+            try {
+                db.createStatement().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE application_name = 'pgchat-listen' AND datname = current_database()");
+                awaitHealth(server, 503);
+                // The pool's open connections still store posts; their NOTIFYs reach nobody.
+                for (int i = 0; i < 3; i++) {
+                    server.say(room, "alice", "during " + i);
+                }
+                assertEquals(List.of(), client.drain(Duration.ofMillis(500)));
+            } finally {
+                admin.createStatement().execute("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS true");
+            }
+
+            assertEquals(List.of("2", "3", "4"), EventStreamTest.ids(client, 3), "caught up from the table");
+            awaitHealth(server, 200);
+        }
+    }
+
+    private static void awaitHealth(TestServer server, int status) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        int seen;
+        while ((seen = server.get("/observe/health").statusCode()) != status && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(status, seen, "health");
+    }
+
+    private static long listenConnections() throws Exception {
+        return TestDatabase.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgchat-listen'"
+                + " AND datname = current_database()");
+    }
+
+    /** A subscriber that, when told to, drops its connection mid-way and resumes with its last id. */
+    private static final class Reader {
+        private final TestServer server;
+        private final String room;
+        private final int reconnectAfter;
+        private SseClient client;
+        private boolean reconnected;
+
+        Reader(TestServer server, String room, int reconnectAfter) {
+            this.server = server;
+            this.room = room;
+            this.reconnectAfter = reconnectAfter;
+            this.client = server.subscribe(EventStreamTest.events(room));
+        }
+
+        List<Long> readUntil(int total) throws Exception {
+            List<Long> seqs = new ArrayList<>();
+            while (seqs.size() < total) {
+                seqs.add(Long.parseLong(client.next(Duration.ofSeconds(30)).id()));
+                if (!reconnected && seqs.size() == reconnectAfter) {
+                    client.close();
+                    // What had already arrived was received; the next connection resumes after it.
+                    client.drain(Duration.ofMillis(50)).forEach(e -> seqs.add(Long.parseLong(e.id())));
+                    client = server.subscribe(EventStreamTest.events(room),
+                            "Last-Event-ID", Long.toString(seqs.getLast()));
+                    reconnected = true;
+                }
+            }
+            client.close();
+            return seqs;
+        }
+    }
+}
