@@ -56,8 +56,13 @@ record Message(String room, long seq, String author, String body, Instant sentAt
         g.writeNumberField("seq", seq);
         g.writeStringField("author", author);
         g.writeStringField("body", body);
-        g.writeStringField("sentAt", MILLIS.format(sentAt));
+        g.writeStringField("sentAt", timestamp(sentAt));
         g.writeEndObject();
+    }
+
+    /** UTC with milliseconds always written, so every timestamp of the API has one shape. */
+    static String timestamp(Instant instant) {
+        return MILLIS.format(instant);
     }
 
     interface JsonWriter {

@@ -88,7 +88,7 @@ final class RoomsApi implements HttpService {
                 g.writeStartObject();
                 g.writeStringField("room", room.room());
                 g.writeNumberField("lastSeq", room.lastSeq());
-                g.writeStringField("lastSentAt", room.lastSentAt().toString());
+                g.writeStringField("lastSentAt", Message.timestamp(room.lastSentAt()));
                 g.writeEndObject();
             }
             g.writeEndArray();
