@@ -3,8 +3,11 @@ package io.pgchat;
 import io.helidon.config.Config;
 import io.vertx.pgclient.PgConnectOptions;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Every setting of the server, read once at start from {@code application.yaml} and the environment
@@ -13,7 +16,11 @@ import java.util.Map;
 record ChatConfig(
         String host,
         int port,
-        PgConnectOptions database,
+        Optional<PgConnectOptions> database,
+        Optional<PgConnectOptions> listenDatabase,
+        Path embeddedDirectory,
+        boolean embedded,
+        boolean jsonLogs,
         int poolSize,
         Duration heartbeat,
         Duration retry,
@@ -27,6 +34,8 @@ record ChatConfig(
     static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
             + "or the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE";
 
+    private static final List<String> LIBPQ = List.of("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE");
+
     static ChatConfig from(Config config, Map<String, String> env) {
         Config chat = config.get("pgchat");
         return new ChatConfig(
@@ -34,6 +43,11 @@ record ChatConfig(
                 env.containsKey("PORT") ? Integer.parseInt(env.get("PORT").strip())
                         : config.get("server.port").asInt().orElse(8080),
                 database(env),
+                url("LISTEN_DATABASE_URL", env.get("LISTEN_DATABASE_URL")),
+                Path.of(chat.get("embedded.dir").asString()
+                        .orElse(System.getProperty("user.home") + "/.pgchat/postgres")).toAbsolutePath(),
+                false,
+                chat.get("log.format").asString().orElse("text").equalsIgnoreCase("json"),
                 chat.get("pool.size").asInt().orElse(8),
                 Duration.ofSeconds(chat.get("heartbeat.seconds").asInt().orElse(15)),
                 Duration.ofMillis(chat.get("retry.millis").asInt().orElse(2000)),
@@ -45,24 +59,45 @@ record ChatConfig(
                 chat.get("request.max.bytes").asInt().orElse(64 * 1024));
     }
 
-    /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them. */
-    static PgConnectOptions database(Map<String, String> env) {
-        String url = env.get("DATABASE_URL");
-        if (url != null && !url.isBlank()) {
-            try {
-                return PgConnectOptions.fromUri(url.strip());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalStateException("DATABASE_URL is not a PostgreSQL URL (" + e.getMessage() + "): "
-                        + DATABASE_HELP);
-            }
+    /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
+    static Optional<PgConnectOptions> database(Map<String, String> env) {
+        Optional<PgConnectOptions> url = url("DATABASE_URL", env.get("DATABASE_URL"));
+        if (url.isPresent() || LIBPQ.stream().noneMatch(env::containsKey)) {
+            return url;
         }
-        if (env.keySet().stream().noneMatch(k -> k.startsWith("PG"))) {
-            throw new IllegalStateException("No database configured: " + DATABASE_HELP);
-        }
-        return PgConnectOptions.fromEnv();
+        return Optional.of(PgConnectOptions.fromEnv());
     }
 
-    String databaseName() {
-        return database.getUser() + "@" + database.getHost() + ":" + database.getPort() + "/" + database.getDatabase();
+    private static Optional<PgConnectOptions> url(String name, String url) {
+        if (url == null || url.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(PgConnectOptions.fromUri(url.strip()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(name + " is not a PostgreSQL URL (" + e.getMessage() + "): "
+                    + DATABASE_HELP);
+        }
+    }
+
+    /** The same settings on the embedded database, once it runs. */
+    ChatConfig withEmbeddedDatabase(PgConnectOptions options) {
+        return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
+                poolSize,
+                heartbeat, retry, slowClientLimit, windowSize, pageSize, historyLimit, historyMaxLimit,
+                maxRequestBytes);
+    }
+
+    PgConnectOptions requireDatabase() {
+        return database.orElseThrow(() -> new IllegalStateException("No database configured: " + DATABASE_HELP));
+    }
+
+    /** LISTEN may need its own route: a transaction-pooling PgBouncer does not keep LISTEN alive. */
+    PgConnectOptions listenOrMainDatabase() {
+        return listenDatabase.orElseGet(this::requireDatabase);
+    }
+
+    static String describe(PgConnectOptions db) {
+        return db.getUser() + "@" + db.getHost() + ":" + db.getPort() + "/" + db.getDatabase();
     }
 }

@@ -60,7 +60,7 @@ final class NotificationListener implements AutoCloseable {
     private void onListening() {
         listening = true;
         if (listens.getAndIncrement() == 0) {
-            LOG.log(Level.INFO, "Listening for new messages on channel '" + MessageStore.CHANNEL + "'");
+            LOG.log(Level.INFO, "LISTEN connected: following new messages on channel '" + MessageStore.CHANNEL + "'");
             return;
         }
         metrics.listenReconnected();

@@ -36,21 +36,22 @@ final class PgChat implements AutoCloseable {
         vertx = Vertx.vertx();
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.poolSize()))
-                .connectingTo(config.database())
+                .connectingTo(config.requireDatabase())
                 .using(vertx)
                 .build();
         try {
             MessageStore store = new MessageStore(pool);
             if (!store.reachable()) {
-                throw new IllegalStateException("Cannot reach PostgreSQL as " + config.databaseName() + ": "
-                        + ChatConfig.DATABASE_HELP);
+                throw new IllegalStateException("Cannot reach PostgreSQL as "
+                        + ChatConfig.describe(config.requireDatabase()) + ": " + ChatConfig.DATABASE_HELP);
             }
-            int migrations = Migrations.apply(config.database());
-            LOG.log(Level.INFO, "Database " + config.databaseName() + " is ready (" + migrations
-                    + " migrations applied now)");
+            int migrations = Migrations.apply(config.requireDatabase());
+            if (migrations > 0) {
+                LOG.log(Level.INFO, "Applied " + migrations + " database migrations");
+            }
             hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
             metrics = new ChatMetrics(hub::subscribers);
-            listener = new NotificationListener(vertx, config.database(), hub, metrics);
+            listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
             listener.start();
             server = WebServer.builder()
                     .config(serverConfig)
@@ -65,8 +66,11 @@ final class PgChat implements AutoCloseable {
             vertx.close();
             throw e;
         }
-        LOG.log(Level.INFO, "pgchat serving on http://" + config.host() + ":" + server.port()
-                + " (database " + config.databaseName() + ", pool of " + config.poolSize() + ")");
+        String version = PgChat.class.getPackage().getImplementationVersion();
+        LOG.log(Level.INFO, "pgchat " + (version == null ? "dev" : version) + " serving on http://"
+                + config.host() + ":" + server.port() + " (database " + ChatConfig.describe(config.requireDatabase()) + (config.embedded() ? " embedded" : "")
+                + config.listenDatabase().map(l -> ", LISTEN via " + ChatConfig.describe(l)).orElse("")
+                + ", pool of " + config.poolSize() + ")");
     }
 
     static PgChat start(Config serverConfig, ChatConfig config) throws Exception {

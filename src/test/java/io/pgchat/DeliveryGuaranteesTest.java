@@ -174,7 +174,7 @@ class DeliveryGuaranteesTest {
         try (TestServer server = TestServer.start();
              SseClient client = server.subscribe(EventStreamTest.events(room));
              Connection db = TestDatabase.connect();
-             Connection admin = TestDatabase.connect("postgres")) {
+             Connection admin = TestDatabase.connect("template1")) {
             EventStreamTest.awaitOpen(client);
             server.say(room, "alice", "before");
             assertEquals("1", client.next().id());

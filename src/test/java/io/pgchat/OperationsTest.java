@@ -3,7 +3,15 @@ package io.pgchat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -68,35 +76,114 @@ class OperationsTest {
     }
 
     @Test
-    void withoutADatabaseTheServerSaysWhatToSetAndExits() throws Exception {
-        Result result = runMain(Map.of());
-        assertEquals(1, result.exit(), result.output());
-        assertTrue(result.output().contains("No database configured: set DATABASE_URL="), result.output());
+    void withNoDatabaseConfiguredAnEmbeddedOneServesAndKeepsMessagesAcrossRestarts(@TempDir Path home)
+            throws Exception {
+        Map<String, String> env = Map.of("PGCHAT_EMBEDDED_DIR", home.resolve("pg").toString());
+        String room = TestServer.room("embedded");
+
+        RunningMain first = RunningMain.start(env);
+        assertTrue(first.output().contains("using an embedded PostgreSQL with its data in " + home.resolve("pg")),
+                first.output());
+        assertTrue(first.output().matches("(?s).*pgchat \\S+ serving on http://\\S+ \\(database .* embedded, pool of 8\\).*"),
+                first.output());
+        assertEquals(201, first.post(room, "kept").statusCode());
+        assertEquals(0, first.stop(), "SIGTERM is a normal stop: " + first.output());
+        assertTrue(first.output().contains("pgchat stopped"), first.output());
+
+        RunningMain second = RunningMain.start(env);
+        var history = second.http.send(HttpRequest.newBuilder(second.uri("/api/rooms/" + room + "/messages")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("kept", Json.parse(history.body()).get(0).get("body").asText(), history.body());
+        assertEquals(0, second.stop());
     }
 
     @Test
     void anUnreachableDatabaseIsNamedAndTheServerExits() throws Exception {
-        Result result = runMain(Map.of("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere"));
-        assertEquals(1, result.exit(), result.output());
-        assertTrue(result.output().contains("Cannot reach PostgreSQL as nobody@127.0.0.1:1/nowhere"), result.output());
-        assertTrue(!result.output().contains("secret"), "the password is never logged");
+        RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere"));
+        assertEquals(1, run.exit(), run.output());
+        assertTrue(run.output().contains("Cannot reach PostgreSQL as nobody@127.0.0.1:1/nowhere"), run.output());
+        assertTrue(!run.output().contains("secret"), "the password is never logged");
     }
 
-    private record Result(int exit, String output) {
+    @Test
+    void jsonLogsWriteOneObjectPerLine() throws Exception {
+        RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere",
+                "PGCHAT_LOG_FORMAT", "json"));
+        assertEquals(1, run.exit(), run.output());
+        var error = run.output().lines().filter(l -> l.contains("cannot start")).findFirst().orElseThrow();
+        var json = Json.parse(error);
+        assertEquals("SEVERE", json.get("level").asText());
+        assertTrue(json.get("message").asText().startsWith("pgchat cannot start: Cannot reach PostgreSQL"), error);
     }
 
-    private static Result runMain(Map<String, String> env) throws Exception {
-        ProcessBuilder process = new ProcessBuilder(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName())
-                .redirectErrorStream(true);
-        process.environment().keySet().removeIf(name -> name.startsWith("PG") || name.equals("DATABASE_URL"));
-        process.environment().putAll(env);
-        process.environment().put("PORT", "0");
-        Process started = process.start();
-        assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the server should exit by itself");
-        return new Result(started.exitValue(), new String(started.getInputStream().readAllBytes(),
-                StandardCharsets.UTF_8));
+    /** The real entry point in its own JVM, as `java -jar` runs it, with only the given environment. */
+    private static final class RunningMain {
+        private static final Pattern SERVING = Pattern.compile("serving on http://\\S+:(\\d+) ");
+        private final Process process;
+        private final StringBuffer output = new StringBuffer();
+        private final HttpClient http = HttpClient.newHttpClient();
+        private final Thread reader;
+        private int port;
+
+        private RunningMain(Process process) {
+            this.process = process;
+            this.reader = Thread.ofVirtual().start(() -> {
+                try (var lines = process.inputReader(StandardCharsets.UTF_8)) {
+                    lines.lines().forEach(line -> output.append(line).append('\n'));
+                } catch (IOException e) {
+                    // the process ended
+                }
+            });
+        }
+
+        /** Starts and waits until it serves or exits. */
+        static RunningMain start(Map<String, String> env) throws Exception {
+            ProcessBuilder builder = new ProcessBuilder(
+                    System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName())
+                    .redirectErrorStream(true);
+            builder.environment().keySet().removeIf(name -> name.startsWith("PG") || name.endsWith("DATABASE_URL"));
+            builder.environment().putAll(env);
+            builder.environment().put("PORT", "0");
+            RunningMain run = new RunningMain(builder.start());
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (run.process.isAlive() && System.nanoTime() < deadline) {
+                Matcher serving = SERVING.matcher(run.output);
+                if (serving.find()) {
+                    run.port = Integer.parseInt(serving.group(1));
+                    return run;
+                }
+                Thread.sleep(50);
+            }
+            return run;
+        }
+
+        URI uri(String path) {
+            return URI.create("http://127.0.0.1:" + port + path);
+        }
+
+        HttpResponse<String> post(String room, String body) throws Exception {
+            return http.send(HttpRequest.newBuilder(uri("/api/rooms/" + room + "/messages"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", "test", "body", body))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+
+        /** Sends SIGTERM and returns the exit code. (Process.destroy would also close its output.) */
+        int stop() throws Exception {
+            process.toHandle().destroy();
+            return exit();
+        }
+
+        int exit() throws Exception {
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the server should exit by itself: " + output);
+            reader.join(Duration.ofSeconds(10));
+            return process.exitValue();
+        }
+
+        String output() {
+            return output.toString();
+        }
     }
 
     static double metric(TestServer server, String name) throws Exception {

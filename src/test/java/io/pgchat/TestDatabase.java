@@ -1,6 +1,10 @@
 package io.pgchat;
 
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
+
+import java.io.IOException;
+import java.nio.file.Files;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -12,8 +16,9 @@ import java.util.List;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
- * The real PostgreSQL every test runs against: TEST_DATABASE_URL when set (CI sets it to a local
- * cluster), else one Testcontainers PostgreSQL for the whole run (a machine with Docker).
+ * The real PostgreSQL every test runs against, one for the whole run: TEST_DATABASE_URL when set (CI
+ * sets it to a local cluster), else a Testcontainers PostgreSQL where Docker runs, else the embedded
+ * PostgreSQL the server itself uses when none is configured.
  */
 final class TestDatabase {
 
@@ -28,15 +33,36 @@ final class TestDatabase {
             String configured = System.getenv("TEST_DATABASE_URL");
             if (configured != null && !configured.isBlank()) {
                 url = configured.strip();
-            } else {
+            } else if (DockerClientFactory.instance().isDockerAvailable()) {
                 PostgreSQLContainer container = new PostgreSQLContainer("postgres:17-alpine");
                 container.start();
                 url = "postgresql://" + container.getUsername() + ":" + container.getPassword() + "@"
                         + container.getHost() + ":" + container.getFirstMappedPort() + "/"
                         + container.getDatabaseName();
+            } else {
+                url = embedded();
             }
         }
         return url;
+    }
+
+    private static String embedded() {
+        try {
+            EmbeddedDatabase embedded = EmbeddedDatabase.start(Files.createTempDirectory("pgchat-test-").resolve("pg"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    embedded.close();
+                } catch (IOException e) {
+                    // the run is over either way
+                }
+            }));
+            PgConnectOptions options = embedded.options();
+            url = "postgresql://" + options.getUser() + "@" + options.getHost() + ":" + options.getPort() + "/postgres";
+            execute("CREATE DATABASE pgchat_test");
+            return url.replace("/postgres", "/pgchat_test");
+        } catch (IOException | SQLException e) {
+            throw new IllegalStateException("no TEST_DATABASE_URL, no Docker, and the embedded PostgreSQL failed", e);
+        }
     }
 
     static Connection connect() throws SQLException {
