@@ -9,7 +9,9 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +26,7 @@ final class NotificationListener implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private final PgSubscriber subscriber;
+    private final String database;
     private final DeliveryHub hub;
     private final ChatMetrics metrics;
     private final AtomicInteger listens = new AtomicInteger();
@@ -32,6 +35,7 @@ final class NotificationListener implements AutoCloseable {
     NotificationListener(Vertx vertx, PgConnectOptions options, DeliveryHub hub, ChatMetrics metrics) {
         this.hub = hub;
         this.metrics = metrics;
+        this.database = ChatConfig.describe(options);
         PgConnectOptions listen = new PgConnectOptions(options)
                 .addProperty("application_name", "pgchat-listen");
         this.subscriber = PgSubscriber.subscriber(vertx, listen)
@@ -49,8 +53,13 @@ final class NotificationListener implements AutoCloseable {
     }
 
     /** Connects and waits until LISTEN is in place, so the server accepts no stream before it. */
-    void start() throws Exception {
-        subscriber.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    void start() throws InterruptedException, TimeoutException {
+        try {
+            subscriber.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Cannot open the LISTEN connection as " + database + ": "
+                    + e.getCause().getMessage() + " (LISTEN_DATABASE_URL, when set, is used for it)", e);
+        }
     }
 
     boolean listening() {

@@ -98,6 +98,10 @@ final class PgChat implements AutoCloseable {
         return server.port();
     }
 
+    int subscribers() {
+        return hub.subscribers();
+    }
+
     /** Ends every stream first, so clients reconnect elsewhere, then stops taking requests. */
     @Override
     public void close() {

@@ -98,6 +98,25 @@ class OperationsTest {
     }
 
     @Test
+    void listenUsesItsOwnDatabaseUrlWhenGiven() throws Exception {
+        var listenUrl = io.vertx.pgclient.PgConnectOptions.fromUri(TestDatabase.url());
+        String direct = "postgresql://" + listenUrl.getUser() + (listenUrl.getPassword() == null ? "" : ":"
+                + listenUrl.getPassword()) + "@127.0.0.1:" + listenUrl.getPort() + "/" + listenUrl.getDatabase();
+        try (TestServer server = TestServer.start(Map.of("LISTEN_DATABASE_URL", direct))) {
+            String room = TestServer.room("listen-url");
+            try (SseClient client = server.subscribe(EventStreamTest.events(room))) {
+                EventStreamTest.awaitOpen(client);
+                server.say(room, "alice", "through the LISTEN url");
+                assertEquals("1", client.next().id());
+            }
+        }
+        var unreachable = Map.of("LISTEN_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere");
+        Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> TestServer.start(unreachable).close());
+        assertTrue(String.valueOf(refused.getMessage()).contains("LISTEN"), String.valueOf(refused));
+    }
+
+    @Test
     void anUnreachableDatabaseIsNamedAndTheServerExits() throws Exception {
         RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere"));
         assertEquals(1, run.exit(), run.output());

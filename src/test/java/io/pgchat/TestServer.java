@@ -26,6 +26,10 @@ final class TestServer implements AutoCloseable {
 
     /** Settings as in application.yaml but for a short heartbeat; keys and values alternate. */
     static TestServer start(String... settings) throws Exception {
+        return start(Map.of(), settings);
+    }
+
+    static TestServer start(Map<String, String> env, String... settings) throws Exception {
         Map<String, String> values = new HashMap<>(Map.of("server.host", "127.0.0.1", "server.port", "0",
                 "pgchat.heartbeat.seconds", "1"));
         for (int i = 0; i < settings.length; i += 2) {
@@ -33,7 +37,13 @@ final class TestServer implements AutoCloseable {
         }
         Config config = Config.just(ConfigSources.create(values));
         return new TestServer(PgChat.start(config.get("server"),
-                ChatConfig.from(config, Map.of("DATABASE_URL", TestDatabase.url()))));
+                ChatConfig.from(config, withDatabase(env))));
+    }
+
+    private static Map<String, String> withDatabase(Map<String, String> env) {
+        Map<String, String> all = new HashMap<>(env);
+        all.put("DATABASE_URL", TestDatabase.url());
+        return all;
     }
 
     /** A room name no other test uses, so no test sees another's messages. */

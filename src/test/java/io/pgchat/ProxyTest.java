@@ -1,0 +1,119 @@
+package io.pgchat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.nio.file.attribute.PosixFilePermissions.fromString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The repository's nginx configuration (deploy/nginx.conf, as compose's scale profile uses it) in
+ * front of two pgchat instances: streams pass through unbuffered and a post reaches subscribers of
+ * both instances. Needs Debian's nginx (CI installs it).
+ */
+class ProxyTest {
+
+    private static final Path NGINX = Path.of("/usr/sbin/nginx");
+
+    @AfterEach
+    void clear() throws Exception {
+        TestDatabase.clear();
+    }
+
+    @Test
+    void throughTheProxyAPostReachesSubscribersOfBothInstancesUnbuffered(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(NGINX), "nginx is not installed (apt-get install nginx)");
+        String room = TestServer.room("proxy");
+        try (TestServer a = TestServer.start(); TestServer b = TestServer.start()) {
+            int port = freePort();
+            Process nginx = startNginx(dir, port, a.chat.port(), b.chat.port());
+            List<SseClient> streams = new ArrayList<>();
+            try {
+                HttpClient http = HttpClient.newHttpClient();
+                URI events = URI.create("http://127.0.0.1:" + port + EventStreamTest.events(room));
+                for (int i = 0; i < 4; i++) {
+                    streams.add(SseClient.open(http, events));
+                }
+                for (SseClient stream : streams) {
+                    assertEquals(200, stream.status());
+                }
+                EventStreamTest.awaitOpen(streams.toArray(SseClient[]::new));
+                assertEquals(2, a.chat.subscribers(), "round robin spreads the streams");
+                assertEquals(2, b.chat.subscribers());
+
+                long start = System.nanoTime();
+                HttpResponse<String> posted = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/api/rooms/" + room + "/messages"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", "alice", "body", "hi")))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(201, posted.statusCode(), posted.body());
+                for (SseClient stream : streams) {
+                    assertEquals(posted.body(), stream.next(Duration.ofSeconds(5)).data());
+                }
+                assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 3000,
+                        "a small event is not held in a proxy buffer");
+            } finally {
+                streams.forEach(SseClient::close);
+                nginx.toHandle().destroy();
+                nginx.waitFor();
+            }
+        }
+    }
+
+    /** deploy/nginx.conf with the compose service names replaced by these two local instances. */
+    private static Process startNginx(Path dir, int port, int first, int second) throws Exception {
+        String conf = Files.readString(Path.of("deploy/nginx.conf"));
+        assertTrue(conf.contains("server replica:8080;") && conf.contains("listen 80;"), "the shape this test edits");
+        conf = conf.replace("server replica:8080;", "server 127.0.0.1:" + first + "; server 127.0.0.1:" + second + ";")
+                .replace("listen 80;", "listen 127.0.0.1:" + port + ";");
+        Files.setPosixFilePermissions(dir, fromString("rwxr-xr-x"));
+        Files.writeString(dir.resolve("nginx.conf"), conf);
+        Process nginx = new ProcessBuilder(NGINX.toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString(),
+                "-g", "daemon off; pid " + dir.resolve("nginx.pid") + "; error_log " + dir.resolve("error.log") + ";")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("nginx.out").toFile())
+                .start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertTrue(nginx.isAlive(), () -> "nginx exited: " + read(dir.resolve("nginx.out")) + read(dir.resolve("error.log")));
+            try (Socket probe = new Socket()) {
+                probe.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return nginx;
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("nginx did not start listening");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
