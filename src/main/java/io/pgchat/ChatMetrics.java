@@ -5,6 +5,7 @@ import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 
+import java.util.List;
 import java.util.function.Supplier;
 
 /** What /observe/metrics shows about chat traffic, in Helidon's (Prometheus-format) registry. */
@@ -19,6 +20,8 @@ final class ChatMetrics {
     private final Gauge<Integer> subscribers;
 
     ChatMetrics(Supplier<Integer> subscribers) {
+        // The registry is global to the JVM: a gauge left by an earlier server here would read its hub.
+        registry.gauge("pgchat.subscribers", List.of()).ifPresent(registry::remove);
         this.subscribers = registry.getOrCreate(Gauge.builder("pgchat.subscribers", subscribers)
                 .description("Open event streams"));
     }
@@ -40,7 +43,7 @@ final class ChatMetrics {
 
     /** Frees the gauge, which would otherwise keep this server's hub alive after it stopped. */
     void close() {
-        registry.remove(subscribers);
+        registry.gauge("pgchat.subscribers", List.of()).filter(g -> g == subscribers).ifPresent(registry::remove);
     }
 
     private Counter counter(String name, String description) {

@@ -112,11 +112,16 @@ final class MessageStore {
         return rooms;
     }
 
+    /** Throws, saying why, when PostgreSQL does not answer. */
+    void ping() {
+        await(pool.query("SELECT 1").execute());
+    }
+
     boolean reachable() {
         try {
-            await(pool.query("SELECT 1").execute());
+            ping();
             return true;
-        } catch (ApiError e) {
+        } catch (RuntimeException e) {
             return false;
         }
     }

@@ -39,19 +39,22 @@ final class PgChat implements AutoCloseable {
                 .connectingTo(config.requireDatabase())
                 .using(vertx)
                 .build();
+        MessageStore store = new MessageStore(pool);
+        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
+        metrics = new ChatMetrics(hub::subscribers);
+        listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
         try {
-            MessageStore store = new MessageStore(pool);
-            if (!store.reachable()) {
+            try {
+                store.ping();
+            } catch (RuntimeException e) {
                 throw new IllegalStateException("Cannot reach PostgreSQL as "
-                        + ChatConfig.describe(config.requireDatabase()) + ": " + ChatConfig.DATABASE_HELP);
+                        + ChatConfig.describe(config.requireDatabase()) + " (" + e.getMessage() + "); "
+                        + ChatConfig.DATABASE_HELP, e);
             }
             int migrations = Migrations.apply(config.requireDatabase());
             if (migrations > 0) {
                 LOG.log(Level.INFO, "Applied " + migrations + " database migrations");
             }
-            hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
-            metrics = new ChatMetrics(hub::subscribers);
-            listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
             listener.start();
             server = WebServer.builder()
                     .config(serverConfig)
@@ -63,12 +66,15 @@ final class PgChat implements AutoCloseable {
                     .build()
                     .start();
         } catch (Exception e) {
+            hub.close();
+            metrics.close();
             vertx.close();
             throw e;
         }
         String version = PgChat.class.getPackage().getImplementationVersion();
         LOG.log(Level.INFO, "pgchat " + (version == null ? "dev" : version) + " serving on http://"
-                + config.host() + ":" + server.port() + " (database " + ChatConfig.describe(config.requireDatabase()) + (config.embedded() ? " embedded" : "")
+                + config.host() + ":" + server.port() + " (database " + ChatConfig.describe(config.requireDatabase())
+                + (config.embedded() ? " embedded" : "")
                 + config.listenDatabase().map(l -> ", LISTEN via " + ChatConfig.describe(l)).orElse("")
                 + ", pool of " + config.poolSize() + ")");
     }

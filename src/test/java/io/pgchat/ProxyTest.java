@@ -80,9 +80,12 @@ class ProxyTest {
     /** deploy/nginx.conf with the compose service names replaced by these two local instances. */
     private static Process startNginx(Path dir, int port, int first, int second) throws Exception {
         String conf = Files.readString(Path.of("deploy/nginx.conf"));
-        assertTrue(conf.contains("server replica:8080;") && conf.contains("listen 80;"), "the shape this test edits");
+        assertTrue(conf.contains("server replica:8080;") && conf.contains("listen 80;")
+                && conf.contains("worker_processes auto;"), "the shape this test edits");
+        // One worker, so that round robin (kept per worker) puts exactly one stream on each instance in turn.
         conf = conf.replace("server replica:8080;", "server 127.0.0.1:" + first + "; server 127.0.0.1:" + second + ";")
-                .replace("listen 80;", "listen 127.0.0.1:" + port + ";");
+                .replace("listen 80;", "listen 127.0.0.1:" + port + ";")
+                .replace("worker_processes auto;", "worker_processes 1;");
         Files.setPosixFilePermissions(dir, fromString("rwxr-xr-x"));
         Files.writeString(dir.resolve("nginx.conf"), conf);
         Process nginx = new ProcessBuilder(NGINX.toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString(),

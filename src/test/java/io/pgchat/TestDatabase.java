@@ -57,9 +57,10 @@ final class TestDatabase {
                 }
             }));
             PgConnectOptions options = embedded.options();
-            url = "postgresql://" + options.getUser() + "@" + options.getHost() + ":" + options.getPort() + "/postgres";
+            String server = "postgresql://" + options.getUser() + "@" + options.getHost() + ":" + options.getPort();
+            url = server + "/postgres";
             execute("CREATE DATABASE pgchat_test");
-            return url.replace("/postgres", "/pgchat_test");
+            return server + "/pgchat_test";
         } catch (IOException | SQLException e) {
             throw new IllegalStateException("no TEST_DATABASE_URL, no Docker, and the embedded PostgreSQL failed", e);
         }
