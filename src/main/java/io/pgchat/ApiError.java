@@ -20,11 +20,18 @@ final class ApiError extends RuntimeException {
 
     final Status status;
     final String code;
+    /** When the client may try again (Retry-After), 0 when it should not without a change. */
+    final long retryAfterSeconds;
 
     ApiError(Status status, String code, String message) {
+        this(status, code, message, 0);
+    }
+
+    ApiError(Status status, String code, String message, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     static ApiError badRequest(String code, String message) {
@@ -32,13 +39,13 @@ final class ApiError extends RuntimeException {
     }
 
     static ApiError unavailable(String message) {
-        return new ApiError(Status.SERVICE_UNAVAILABLE_503, "unavailable", message);
+        return new ApiError(Status.SERVICE_UNAVAILABLE_503, "unavailable", message, 2);
     }
 
     static void register(HttpRouting.Builder routing) {
         routing.error(ApiError.class, (req, res, e) -> {
-            if (e.status == Status.SERVICE_UNAVAILABLE_503) {
-                res.header(HeaderNames.RETRY_AFTER, "2");
+            if (e.retryAfterSeconds > 0) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds));
             }
             send(res, e.status, e.code, e.getMessage());
         });

@@ -29,7 +29,30 @@ record ChatConfig(
         int pageSize,
         int historyLimit,
         int historyMaxLimit,
-        int maxRequestBytes) {
+        int maxRequestBytes,
+        Limits limits) {
+
+    /** What one client may use; 0 turns a rate off. */
+    record Limits(
+            int postBurst,
+            int postsPerAddressPerMinute,
+            int postsPerAuthorPerMinute,
+            int roomsPerAddressPerHour,
+            int maxSubscribers,
+            int subscribersPerAddress,
+            boolean trustForwardedFor) {
+
+        static Limits from(Config limits) {
+            return new Limits(
+                    limits.get("posts.burst").asInt().orElse(20),
+                    limits.get("posts.address").asInt().orElse(120),
+                    limits.get("posts.author").asInt().orElse(60),
+                    limits.get("rooms.hour").asInt().orElse(20),
+                    limits.get("subscribers.max").asInt().orElse(10_000),
+                    limits.get("subscribers.address").asInt().orElse(50),
+                    limits.get("forwarded").asBoolean().orElse(false));
+        }
+    }
 
     static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
             + "or the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE";
@@ -56,7 +79,8 @@ record ChatConfig(
                 chat.get("page.size").asInt().orElse(1000),
                 chat.get("history.limit").asInt().orElse(100),
                 chat.get("history.max").asInt().orElse(1000),
-                chat.get("request.max.bytes").asInt().orElse(64 * 1024));
+                chat.get("request.max.bytes").asInt().orElse(64 * 1024),
+                Limits.from(chat.get("limits")));
     }
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
@@ -85,7 +109,7 @@ record ChatConfig(
         return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
                 poolSize,
                 heartbeat, retry, slowClientLimit, windowSize, pageSize, historyLimit, historyMaxLimit,
-                maxRequestBytes);
+                maxRequestBytes, limits);
     }
 
     PgConnectOptions requireDatabase() {

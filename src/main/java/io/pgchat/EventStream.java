@@ -2,6 +2,7 @@ package io.pgchat;
 
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -13,6 +14,9 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Where messages are delivered: one SSE stream per request, written from the request's own (virtual)
@@ -33,6 +37,8 @@ final class EventStream {
     private final DeliveryHub hub;
     private final ChatMetrics metrics;
     private final ChatConfig config;
+    private final AtomicInteger open = new AtomicInteger();
+    private final ConcurrentMap<String, Integer> openByAddress = new ConcurrentHashMap<>();
 
     EventStream(MessageStore store, DeliveryHub hub, ChatMetrics metrics, ChatConfig config) {
         this.store = store;
@@ -45,7 +51,8 @@ final class EventStream {
         String room = RoomsApi.room(req);
         Optional<Long> resumeAfter = lastEventId(req);
         Optional<Long> tail = RoomsApi.number(req, "tail", 0, config.historyMaxLimit());
-
+        String client = ClientAddress.of(req, config.limits().trustForwardedFor());
+        admit(client);
         Subscriber subscriber = hub.join(room);
         try {
             // Read only now that the subscriber is registered: whatever commits after this read rings it.
@@ -73,8 +80,36 @@ final class EventStream {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            release(client);
             hub.leave(subscriber);
         }
+    }
+
+    /** Streams are long-lived: their number is capped per process (503) and per client address (429). */
+    private void admit(String client) {
+        ChatConfig.Limits limits = config.limits();
+        if (open.incrementAndGet() > limits.maxSubscribers()) {
+            open.decrementAndGet();
+            throw new ApiError(Status.SERVICE_UNAVAILABLE_503, "too_many_subscribers", "This server holds its maximum of "
+                    + limits.maxSubscribers() + " streams; retry shortly (or on another server).", 5);
+        }
+        try {
+            openByAddress.merge(client, 1, (count, one) -> {
+                if (count >= limits.subscribersPerAddress()) {
+                    throw new ApiError(Status.TOO_MANY_REQUESTS_429, "too_many_streams", "This address already has "
+                            + count + " open streams, the most allowed; close one first.", 10);
+                }
+                return count + one;
+            });
+        } catch (ApiError e) {
+            open.decrementAndGet();
+            throw e;
+        }
+    }
+
+    private void release(String client) {
+        openByAddress.computeIfPresent(client, (address, count) -> count <= 1 ? null : count - 1);
+        open.decrementAndGet();
     }
 
     private void follow(Subscriber subscriber, long cursor, long replayTo, OutputStream out)

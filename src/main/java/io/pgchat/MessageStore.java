@@ -11,6 +11,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -57,15 +59,38 @@ final class MessageStore {
             + " FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) newest ORDER BY seq";
     private static final long TIMEOUT_SECONDS = 10;
 
+    private static final int MAX_KNOWN_ROOMS = 100_000;
+
     private final Pool pool;
+    private final Set<String> knownRooms = ConcurrentHashMap.newKeySet();
 
     MessageStore(Pool pool) {
         this.pool = pool;
     }
 
+    /** Whether anyone has posted to the room; remembered once true, since rooms are never deleted. */
+    boolean roomExists(String room) {
+        if (knownRooms.contains(room)) {
+            return true;
+        }
+        boolean exists = lastSeq(room) > 0;
+        if (exists) {
+            remember(room);
+        }
+        return exists;
+    }
+
+    private void remember(String room) {
+        if (knownRooms.size() >= MAX_KNOWN_ROOMS) {
+            knownRooms.clear();
+        }
+        knownRooms.add(room);
+    }
+
     Message post(String room, MessageInput input) {
         Row row = await(pool.preparedQuery(POST).execute(Tuple.of(room, input.author(), input.body(), CHANNEL)))
                 .iterator().next();
+        remember(room);
         return new Message(room, row.getLong("seq"), input.author(), input.body(),
                 instant(row.getOffsetDateTime("sent_at")));
     }

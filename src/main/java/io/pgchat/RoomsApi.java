@@ -8,6 +8,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,12 +22,23 @@ final class RoomsApi implements HttpService {
     private final EventStream events;
     private final ChatMetrics metrics;
     private final ChatConfig config;
+    private final RateLimits postsByAddress;
+    private final RateLimits postsByAuthor;
+    private final RateLimits roomsByAddress;
 
     RoomsApi(MessageStore store, EventStream events, ChatMetrics metrics, ChatConfig config) {
         this.store = store;
         this.events = events;
         this.metrics = metrics;
         this.config = config;
+        ChatConfig.Limits limits = config.limits();
+        Duration minute = Duration.ofMinutes(1);
+        this.postsByAddress = new RateLimits("posts from this address", limits.postBurst(),
+                limits.postsPerAddressPerMinute(), minute);
+        this.postsByAuthor = new RateLimits("posts by this author", limits.postBurst(),
+                limits.postsPerAuthorPerMinute(), minute);
+        this.roomsByAddress = new RateLimits("new rooms from this address", limits.roomsPerAddressPerHour(),
+                limits.roomsPerAddressPerHour(), Duration.ofHours(1));
     }
 
     @Override
@@ -47,7 +59,13 @@ final class RoomsApi implements HttpService {
 
     private void post(ServerRequest req, ServerResponse res) {
         String room = room(req);
+        String client = ClientAddress.of(req, config.limits().trustForwardedFor());
+        postsByAddress.take(client);
         MessageInput input = MessageInput.read(req, config.maxRequestBytes());
+        postsByAuthor.take(input.author());
+        if (!store.roomExists(room)) {
+            roomsByAddress.take(client);
+        }
         Message message = store.post(room, input);
         metrics.posted();
         res.status(Status.CREATED_201);
