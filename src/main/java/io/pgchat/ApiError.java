@@ -1,8 +1,10 @@
 package io.pgchat;
 
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -58,18 +60,45 @@ final class ApiError extends RuntimeException {
         });
     }
 
+    /**
+     * Requests Helidon refuses before routing (a request line or headers too long, a malformed
+     * request) get the same JSON shape. Their details are not echoed: they may hold a client's token.
+     */
+    static DirectHandlers directHandlers() {
+        DirectHandlers.Builder handlers = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            handlers.addHandler(type, (request, event, status, headers, message) -> {
+                boolean failure = status.code() >= 500;
+                return DirectHandler.TransportResponse.builder()
+                        .status(status)
+                        .headers(headers)
+                        .header(HeaderNames.CONTENT_TYPE, "application/json")
+                        .keepAlive(false)
+                        .entity(json(failure ? "internal" : status.code() == 414 ? "uri_too_long" : "bad_request",
+                                failure ? "The server failed; the error is logged."
+                                        : "The request is malformed or too large (" + status.text() + ")."))
+                        .build();
+            });
+        }
+        return handlers.build();
+    }
+
     static void send(ServerResponse res, Status status, String code, String message) {
         if (res.isSent()) {
             return;
         }
         res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(Message.write(g -> {
+        res.send(json(code, message));
+    }
+
+    private static byte[] json(String code, String message) {
+        return Message.write(g -> {
             g.writeStartObject();
             g.writeStringField("error", code);
             g.writeStringField("message", message);
             g.writeEndObject();
-        }));
+        });
     }
 
     static String describe(ServerRequest req) {

@@ -25,12 +25,14 @@ record ChatConfig(
         Duration heartbeat,
         Duration retry,
         Duration slowClientLimit,
+        Duration slowRequestLimit,
         int windowSize,
         int pageSize,
         int historyLimit,
         int historyMaxLimit,
         int maxRequestBytes,
-        Limits limits) {
+        Limits limits,
+        List<String> corsOrigins) {
 
     /** What one client may use; 0 turns a rate off. */
     record Limits(
@@ -75,12 +77,15 @@ record ChatConfig(
                 Duration.ofSeconds(chat.get("heartbeat.seconds").asInt().orElse(15)),
                 Duration.ofMillis(chat.get("retry.millis").asInt().orElse(2000)),
                 Duration.ofSeconds(chat.get("slow.client.seconds").asInt().orElse(10)),
+                Duration.ofMillis(chat.get("slow.request.millis").asInt().orElse(10_000)),
                 chat.get("window.size").asInt().orElse(1024),
                 chat.get("page.size").asInt().orElse(1000),
                 chat.get("history.limit").asInt().orElse(100),
                 chat.get("history.max").asInt().orElse(1000),
                 chat.get("request.max.bytes").asInt().orElse(64 * 1024),
-                Limits.from(chat.get("limits")));
+                Limits.from(chat.get("limits")),
+                List.of(chat.get("cors.origins").asString().orElse("").split("[,\\s]+")).stream()
+                        .filter(o -> !o.isEmpty()).toList());
     }
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
@@ -108,8 +113,8 @@ record ChatConfig(
     ChatConfig withEmbeddedDatabase(PgConnectOptions options) {
         return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
                 poolSize,
-                heartbeat, retry, slowClientLimit, windowSize, pageSize, historyLimit, historyMaxLimit,
-                maxRequestBytes, limits);
+                heartbeat, retry, slowClientLimit, slowRequestLimit, windowSize, pageSize, historyLimit, historyMaxLimit,
+                maxRequestBytes, limits, corsOrigins);
     }
 
     PgConnectOptions requireDatabase() {

@@ -2,6 +2,7 @@ package io.pgchat;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,7 +34,8 @@ record MessageInput(String author, String body) {
     private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Set<String> FIELDS = Set.of("author", "body");
     private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     static String room(String name) {
         if (name == null || !ROOM.matcher(name).matches()) {
@@ -43,14 +45,14 @@ record MessageInput(String author, String body) {
         return name;
     }
 
-    static MessageInput read(ServerRequest req, int maxBytes) {
+    static MessageInput read(ServerRequest req, int maxBytes, SlowRequests slowRequests) {
         MediaType type = req.headers().contentType().map(HttpMediaType::mediaType).orElse(null);
         boolean json = MediaTypes.APPLICATION_JSON.equals(type);
         if (!json && !MediaTypes.APPLICATION_FORM_URLENCODED.equals(type)) {
             throw new ApiError(Status.UNSUPPORTED_MEDIA_TYPE_415, "unsupported_media_type",
                     "Send the message as application/json or application/x-www-form-urlencoded.");
         }
-        byte[] content = readAtMost(req, maxBytes);
+        byte[] content = readAtMost(req, maxBytes, slowRequests);
         return json ? fromJson(content) : fromForm(content);
     }
 
@@ -60,19 +62,24 @@ record MessageInput(String author, String body) {
                 text("body", body, MAX_BODY, true));
     }
 
-    private static byte[] readAtMost(ServerRequest req, int maxBytes) {
+    private static byte[] readAtMost(ServerRequest req, int maxBytes, SlowRequests slowRequests) {
         if (req.headers().contentLength().orElse(0) > maxBytes) {
             throw tooLarge(maxBytes);
         }
-        try (InputStream in = req.content().inputStream()) {
-            byte[] content = in.readNBytes(maxBytes + 1);
-            if (content.length > maxBytes) {
-                throw tooLarge(maxBytes);
-            }
-            return content;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        byte[] content;
+        try {
+            content = slowRequests.readBody(() -> {
+                try (InputStream in = req.content().inputStream()) {
+                    return in.readNBytes(maxBytes + 1);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw new ApiError(Status.REQUEST_TIMEOUT_408, "request_timeout", "The request body did not arrive in time.");
         }
+        if (content.length > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        return content;
     }
 
     private static ApiError tooLarge(int maxBytes) {

@@ -5,6 +5,7 @@ import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -14,7 +15,11 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+
 import java.lang.System.Logger;
+import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.lang.System.Logger.Level;
 
 /**
@@ -31,6 +36,7 @@ final class PgChat implements AutoCloseable {
     private final ChatMetrics metrics;
     private final NotificationListener listener;
     private final WebServer server;
+    private final SlowRequests slowRequests;
 
     private PgChat(Config serverConfig, ChatConfig config) throws Exception {
         vertx = Vertx.vertx();
@@ -43,6 +49,7 @@ final class PgChat implements AutoCloseable {
         hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
         metrics = new ChatMetrics(hub::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
+        slowRequests = new SlowRequests(config.slowRequestLimit());
         try {
             try {
                 store.ping();
@@ -61,11 +68,18 @@ final class PgChat implements AutoCloseable {
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
+                    .maxTcpConnections(maxConnections(serverConfig))
+                    .directHandlers(ApiError.directHandlers())
+                    .protocols(List.of(Http1Config.builder()
+                            .config(serverConfig.get("protocols.http_1_1"))
+                            .addReceiveListener(slowRequests)
+                            .build()))
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing, store, hub, metrics, config))
+                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, config))
                     .build()
                     .start();
         } catch (Exception e) {
+            slowRequests.close();
             hub.close();
             metrics.close();
             vertx.close();
@@ -84,10 +98,24 @@ final class PgChat implements AutoCloseable {
     }
 
     static void routing(HttpRouting.Builder routing, MessageStore store, DeliveryHub hub, ChatMetrics metrics,
-                        ChatConfig config) {
+                        SlowRequests slowRequests, ChatConfig config) {
         ApiError.register(routing);
-        routing.register("/api", new RoomsApi(store, new EventStream(store, hub, metrics, config), metrics, config))
+        CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
+        crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
+        routing.register("/api", new RoomsApi(store, new EventStream(store, hub, metrics, config), crossOrigin,
+                        slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
+    }
+
+    /**
+     * Helidon stops accepting for good once the process runs out of file descriptors, so unless
+     * configured, connections stop short of the descriptor limit, leaving room for files and PostgreSQL.
+     */
+    private static int maxConnections(Config serverConfig) {
+        return serverConfig.get("max-tcp-connections").asInt().orElseGet(() ->
+                ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                        ? (int) Math.max(64, Math.min(Integer.MAX_VALUE, unix.getMaxFileDescriptorCount() - 256))
+                        : -1);
     }
 
     private static HealthObserver health(MessageStore store, NotificationListener listener) {
@@ -114,6 +142,7 @@ final class PgChat implements AutoCloseable {
         LOG.log(Level.INFO, "pgchat stopping: closing " + hub.subscribers() + " streams");
         hub.close();
         server.stop();
+        slowRequests.close();
         listener.close();
         metrics.close();
         pool.close().toCompletionStage().toCompletableFuture().join();

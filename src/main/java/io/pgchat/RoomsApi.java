@@ -20,15 +20,20 @@ final class RoomsApi implements HttpService {
 
     private final MessageStore store;
     private final EventStream events;
+    private final CrossOrigin crossOrigin;
+    private final SlowRequests slowRequests;
     private final ChatMetrics metrics;
     private final ChatConfig config;
     private final RateLimits postsByAddress;
     private final RateLimits postsByAuthor;
     private final RateLimits roomsByAddress;
 
-    RoomsApi(MessageStore store, EventStream events, ChatMetrics metrics, ChatConfig config) {
+    RoomsApi(MessageStore store, EventStream events, CrossOrigin crossOrigin, SlowRequests slowRequests,
+             ChatMetrics metrics, ChatConfig config) {
         this.store = store;
+        this.slowRequests = slowRequests;
         this.events = events;
+        this.crossOrigin = crossOrigin;
         this.metrics = metrics;
         this.config = config;
         ChatConfig.Limits limits = config.limits();
@@ -59,9 +64,10 @@ final class RoomsApi implements HttpService {
 
     private void post(ServerRequest req, ServerResponse res) {
         String room = room(req);
+        crossOrigin.checkPost(req);
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
         postsByAddress.take(client);
-        MessageInput input = MessageInput.read(req, config.maxRequestBytes());
+        MessageInput input = MessageInput.read(req, config.maxRequestBytes(), slowRequests);
         postsByAuthor.take(input.author());
         if (!store.roomExists(room)) {
             roomsByAddress.take(client);
@@ -123,10 +129,11 @@ final class RoomsApi implements HttpService {
                 .map(value -> parse(name, value, min, max));
     }
 
+    /** ASCII digits only: Long.parseLong would also take a sign and the digits of other scripts. */
     static long parse(String name, String value, long min, long max) {
         try {
             long n = Long.parseLong(value);
-            if (n >= min && n <= max && value.chars().allMatch(Character::isDigit)) {
+            if (n >= min && n <= max && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 return n;
             }
         } catch (NumberFormatException e) {
