@@ -174,22 +174,24 @@ record MessageInput(String author, String body) {
     /**
      * Trimmed, 1..max characters (code points, so an emoji is one), no control characters (a body may
      * hold newlines and tabs) and no lone surrogates, which PostgreSQL cannot store. Windows line ends
-     * become newlines, as a browser form sends them.
+     * become newlines, as a browser form sends them. Characters are checked before trimming, so no
+     * control character is dropped silently from either end.
      */
     private static String text(String field, String value, int max, boolean multiline) {
         if (value == null) {
             throw ApiError.badRequest("missing_" + field, "The " + field + " is required.");
         }
-        String text = value.replace("\r\n", "\n").strip();
+        String text = value.replace("\r\n", "\n");
+        if (!text.codePoints().allMatch(cp -> allowed(cp, multiline))) {
+            throw ApiError.badRequest("invalid_" + field, "The " + field + " contains control characters"
+                    + (multiline ? " other than newline and tab." : "."));
+        }
+        text = text.strip();
         if (text.isEmpty()) {
             throw ApiError.badRequest("missing_" + field, "The " + field + " is empty.");
         }
         if (text.codePointCount(0, text.length()) > max) {
             throw ApiError.badRequest(field + "_too_long", "The " + field + " is longer than " + max + " characters.");
-        }
-        if (!text.codePoints().allMatch(cp -> allowed(cp, multiline))) {
-            throw ApiError.badRequest("invalid_" + field, "The " + field + " contains control characters"
-                    + (multiline ? " other than newline and tab." : "."));
         }
         return text;
     }

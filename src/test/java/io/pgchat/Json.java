@@ -2,7 +2,9 @@ package io.pgchat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +12,9 @@ import java.util.Map;
 /** JSON in and out for tests. */
 final class Json {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    // Escaping every non-ASCII character sends even a lone surrogate as written (as \\uD800), where
+    // encoding the text as UTF-8 would have replaced it with '?'.
+    private static final ObjectMapper MAPPER = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
 
     private Json() {
     }
