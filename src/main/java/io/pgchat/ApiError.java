@@ -49,6 +49,9 @@ final class ApiError extends RuntimeException {
             if (e.retryAfterSeconds > 0) {
                 res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds));
             }
+            if (e.status == Status.UNAUTHORIZED_401) {
+                res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pgchat\", error=\"" + e.code + "\"");
+            }
             send(res, e.status, e.code, e.getMessage());
         });
         // Helidon's own refusals (a malformed request line, a bad header) keep their status.

@@ -32,7 +32,8 @@ record ChatConfig(
         int historyMaxLimit,
         int maxRequestBytes,
         Limits limits,
-        List<String> corsOrigins) {
+        List<String> corsOrigins,
+        Optional<TokenAuth> auth) {
 
     /** What one client may use; 0 turns a rate off. */
     record Limits(
@@ -85,7 +86,8 @@ record ChatConfig(
                 chat.get("request.max.bytes").asInt().orElse(64 * 1024),
                 Limits.from(chat.get("limits")),
                 List.of(chat.get("cors.origins").asString().orElse("").split("[,\\s]+")).stream()
-                        .filter(o -> !o.isEmpty()).toList());
+                        .filter(o -> !o.isEmpty()).toList(),
+                TokenAuth.from(chat.get("auth")));
     }
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
@@ -114,7 +116,7 @@ record ChatConfig(
         return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
                 poolSize,
                 heartbeat, retry, slowClientLimit, slowRequestLimit, windowSize, pageSize, historyLimit, historyMaxLimit,
-                maxRequestBytes, limits, corsOrigins);
+                maxRequestBytes, limits, corsOrigins, auth);
     }
 
     PgConnectOptions requireDatabase() {

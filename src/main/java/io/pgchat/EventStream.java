@@ -49,6 +49,7 @@ final class EventStream {
 
     void stream(ServerRequest req, ServerResponse res) {
         String room = RoomsApi.room(req);
+        config.auth().ifPresent(auth -> auth.require(req).checkRoom(room));
         Optional<Long> resumeAfter = lastEventId(req);
         Optional<Long> tail = RoomsApi.number(req, "tail", 0, config.historyMaxLimit());
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());

@@ -45,7 +45,8 @@ record MessageInput(String author, String body) {
         return name;
     }
 
-    static MessageInput read(ServerRequest req, int maxBytes, SlowRequests slowRequests) {
+    /** authorFromToken, when signed in, replaces whatever author the body names. */
+    static MessageInput read(ServerRequest req, int maxBytes, SlowRequests slowRequests, String authorFromToken) {
         MediaType type = req.headers().contentType().map(HttpMediaType::mediaType).orElse(null);
         boolean json = MediaTypes.APPLICATION_JSON.equals(type);
         if (!json && !MediaTypes.APPLICATION_FORM_URLENCODED.equals(type)) {
@@ -53,7 +54,7 @@ record MessageInput(String author, String body) {
                     "Send the message as application/json or application/x-www-form-urlencoded.");
         }
         byte[] content = readAtMost(req, maxBytes, slowRequests);
-        return json ? fromJson(content) : fromForm(content);
+        return json ? fromJson(content, authorFromToken) : fromForm(content, authorFromToken);
     }
 
     static MessageInput of(String author, String body) {
@@ -87,7 +88,7 @@ record MessageInput(String author, String body) {
                 "The request body is larger than " + maxBytes + " bytes.");
     }
 
-    private static MessageInput fromJson(byte[] content) {
+    private static MessageInput fromJson(byte[] content, String authorFromToken) {
         JsonNode root;
         try {
             root = MAPPER.readTree(content);
@@ -105,7 +106,8 @@ record MessageInput(String author, String body) {
                 throw ApiError.badRequest("unknown_field", "Unknown field '" + name + "': only author and body.");
             }
         }
-        return of(string(object, "author"), string(object, "body"));
+        String author = string(object, "author");
+        return of(authorFromToken != null ? authorFromToken : author, string(object, "body"));
     }
 
     private static String string(ObjectNode object, String field) {
@@ -119,7 +121,7 @@ record MessageInput(String author, String body) {
         return value.textValue();
     }
 
-    private static MessageInput fromForm(byte[] content) {
+    private static MessageInput fromForm(byte[] content, String authorFromToken) {
         String author = null;
         String body = null;
         for (String pair : new String(content, StandardCharsets.ISO_8859_1).split("&")) {
@@ -134,7 +136,7 @@ record MessageInput(String author, String body) {
                         "Unknown field '" + name + "': only author and body.");
             }
         }
-        return of(author, body);
+        return of(authorFromToken != null ? authorFromToken : author, body);
     }
 
     /** Percent-decodes, refusing what is not UTF-8 instead of replacing it (as URLDecoder would). */

@@ -49,11 +49,14 @@ final class RoomsApi implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.get("/rooms", this::listRooms)
+                .post("/session", this::signIn)
+                .delete("/session", this::signOut)
                 .post("/rooms/{room}/messages", this::post)
                 .get("/rooms/{room}/messages", this::history)
                 .get("/rooms/{room}/messages/{seq}", this::one)
                 .get("/rooms/{room}/events", events::stream)
                 .any("/rooms", allow("GET"))
+                .any("/session", allow("POST, DELETE"))
                 .any("/rooms/{room}/messages", allow("GET, POST"))
                 .any("/rooms/{room}/messages/{seq}", allow("GET"))
                 .any("/rooms/{room}/events", allow("GET"))
@@ -65,9 +68,11 @@ final class RoomsApi implements HttpService {
     private void post(ServerRequest req, ServerResponse res) {
         String room = room(req);
         crossOrigin.checkPost(req);
+        Optional<TokenAuth.Caller> caller = caller(req, room);
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
         postsByAddress.take(client);
-        MessageInput input = MessageInput.read(req, config.maxRequestBytes(), slowRequests);
+        MessageInput input = MessageInput.read(req, config.maxRequestBytes(), slowRequests,
+                caller.map(TokenAuth.Caller::author).orElse(null));
         postsByAuthor.take(input.author());
         if (!store.roomExists(room)) {
             roomsByAddress.take(client);
@@ -85,6 +90,7 @@ final class RoomsApi implements HttpService {
      */
     private void history(ServerRequest req, ServerResponse res) {
         String room = room(req);
+        caller(req, room);
         Optional<Long> after = number(req, "after", 0, Long.MAX_VALUE);
         long before = number(req, "before", 1, Long.MAX_VALUE).orElse(Long.MAX_VALUE);
         int limit = number(req, "limit", 1, config.historyMaxLimit()).orElse((long) config.historyLimit()).intValue();
@@ -96,6 +102,7 @@ final class RoomsApi implements HttpService {
 
     private void one(ServerRequest req, ServerResponse res) {
         String room = room(req);
+        caller(req, room);
         long seq = parse("seq", req.path().pathParameters().get("seq"), 1, Long.MAX_VALUE);
         List<Message> found = store.between(room, seq - 1, seq + 1, 1);
         if (found.isEmpty()) {
@@ -105,7 +112,9 @@ final class RoomsApi implements HttpService {
     }
 
     private void listRooms(ServerRequest req, ServerResponse res) {
-        List<MessageStore.RoomSummary> rooms = store.rooms();
+        Optional<TokenAuth.Caller> caller = config.auth().map(auth -> auth.require(req));
+        List<MessageStore.RoomSummary> rooms = store.rooms().stream()
+                .filter(r -> caller.map(c -> c.mayUse(r.room())).orElse(true)).toList();
         sendJson(res, Message.write(g -> {
             g.writeStartArray();
             for (MessageStore.RoomSummary room : rooms) {
@@ -117,6 +126,44 @@ final class RoomsApi implements HttpService {
             }
             g.writeEndArray();
         }));
+    }
+
+    /**
+     * Exchanges a token sent in the Authorization header for an HttpOnly cookie, which EventSource
+     * sends by itself; SameSite=Strict keeps other sites' pages from using it.
+     */
+    private void signIn(ServerRequest req, ServerResponse res) {
+        TokenAuth auth = config.auth().orElseThrow(() -> new ApiError(Status.NOT_FOUND_404, "not_found",
+                "Sign-in is not configured on this server; the chat is open."));
+        String token = TokenAuth.bearer(req).orElseThrow(() -> new ApiError(Status.UNAUTHORIZED_401, "unauthorized",
+                "Send the token as 'Authorization: Bearer <JWT>' to get a session cookie."));
+        TokenAuth.Caller caller = auth.require(req);
+        long maxAge = Math.max(0, caller.expiresAtEpochSecond() - java.time.Instant.now().getEpochSecond());
+        res.header(HeaderNames.SET_COOKIE, TokenAuth.COOKIE + "=" + token + "; Path=/api; Max-Age=" + maxAge
+                + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
+        sendJson(res, Message.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("author", caller.author());
+            g.writeArrayFieldStart("rooms");
+            for (String room : caller.rooms()) {
+                g.writeString(room);
+            }
+            g.writeEndArray();
+            g.writeNumberField("expiresAt", caller.expiresAtEpochSecond());
+            g.writeEndObject();
+        }));
+    }
+
+    private void signOut(ServerRequest req, ServerResponse res) {
+        res.header(HeaderNames.SET_COOKIE, TokenAuth.COOKIE + "=; Path=/api; Max-Age=0; HttpOnly; SameSite=Strict");
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** The signed-in caller when sign-in is on (401 without a valid token, 403 for a room it may not use). */
+    Optional<TokenAuth.Caller> caller(ServerRequest req, String room) {
+        Optional<TokenAuth.Caller> caller = config.auth().map(auth -> auth.require(req));
+        caller.ifPresent(c -> c.checkRoom(room));
+        return caller;
     }
 
     static String room(ServerRequest req) {

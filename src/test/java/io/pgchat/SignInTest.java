@@ -1,0 +1,188 @@
+package io.pgchat;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** With sign-in configured: tokens decide who may post and read, and who the author is. */
+class SignInTest {
+
+    private static final String SECRET = "a-shared-secret-of-at-least-32-bytes!";
+
+    @AfterEach
+    void clear() throws Exception {
+        TestDatabase.clear();
+    }
+
+    @Test
+    void withoutATokenNothingIsReadOrStored() throws Exception {
+        String room = TestServer.room("locked");
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
+            HttpResponse<String> post = server.postJson(room, Json.object("author", "a", "body", "b"));
+            PostMessageTest.assertError(post, 401, "unauthorized");
+            assertTrue(post.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
+            PostMessageTest.assertError(server.get("/api/rooms/" + room + "/messages"), 401, "unauthorized");
+            PostMessageTest.assertError(server.get(EventStreamTest.events(room)), 401, "unauthorized");
+            PostMessageTest.assertError(server.get("/api/rooms"), 401, "unauthorized");
+            assertEquals(List.of(), TestDatabase.seqs(room));
+        }
+    }
+
+    @Test
+    void theAuthorIsTheTokensClaimWhateverTheBodySays() throws Exception {
+        String room = TestServer.room("signed");
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
+            String token = hs256(claims("alice", 300).build(), SECRET);
+            HttpResponse<String> post = post(server, room, Json.object("author", "mallory", "body", "hi"), token);
+            assertEquals(201, post.statusCode(), post.body());
+            assertEquals("alice", Json.parse(post.body()).get("author").asText());
+            HttpResponse<String> noAuthor = post(server, room, Json.object("body", "no author needed"), token);
+            assertEquals(201, noAuthor.statusCode(), noAuthor.body());
+        }
+    }
+
+    @Test
+    void expiredForgedAndWrongAlgorithmTokensAreRefused() throws Exception {
+        String room = TestServer.room("refused");
+        ECKey ec = new ECKeyGenerator(Curve.P_256).generate();
+        try (TestServer server = TestServer.start("pgchat.auth.public.key", pem(ec))) {
+            String good = sign(claims("alice", 300).build(), new ECDSASigner(ec), JWSAlgorithm.ES256);
+            assertEquals(201, post(server, room, Json.object("body", "ok"), good).statusCode());
+
+            String expired = sign(claims("alice", -120).build(), new ECDSASigner(ec), JWSAlgorithm.ES256);
+            PostMessageTest.assertError(post(server, room, Json.object("body", "x"), expired), 401, "token_expired");
+            ECKey other = new ECKeyGenerator(Curve.P_256).generate();
+            String forged = sign(claims("alice", 300).build(), new ECDSASigner(other), JWSAlgorithm.ES256);
+            PostMessageTest.assertError(post(server, room, Json.object("body", "x"), forged), 401, "invalid_token");
+            // A MAC keyed with the public key must not pass for a signature (algorithm confusion).
+            String confused = hs256(claims("alice", 300).build(), pem(ec) + "-padding-to-32-bytes");
+            PostMessageTest.assertError(post(server, room, Json.object("body", "x"), confused), 401, "invalid_token");
+            String unsigned = good.substring(0, good.lastIndexOf('.') + 1);
+            PostMessageTest.assertError(post(server, room, Json.object("body", "x"), unsigned), 401, "invalid_token");
+            assertEquals(List.of(1L), TestDatabase.seqs(room));
+        }
+    }
+
+    @Test
+    void aRoomsClaimRestrictsTheRooms() throws Exception {
+        String allowed = TestServer.room("allowed");
+        String other = TestServer.room("other");
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
+            String everywhere = hs256(claims("admin", 300).build(), SECRET);
+            assertEquals(201, post(server, other, Json.object("body", "x"), everywhere).statusCode());
+            String token = hs256(claims("alice", 300).claim("rooms", List.of(allowed)).build(), SECRET);
+            assertEquals(201, post(server, allowed, Json.object("body", "in"), token).statusCode());
+            PostMessageTest.assertError(post(server, other, Json.object("body", "out"), token), 403, "room_forbidden");
+            HttpResponse<String> rooms = server.http.send(HttpRequest.newBuilder(server.uri("/api/rooms"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(1, Json.parse(rooms.body()).size(), rooms.body());
+            assertEquals(allowed, Json.parse(rooms.body()).get(0).get("room").asText());
+        }
+    }
+
+    @Test
+    void aSessionCookieLetsEventSourceSubscribe() throws Exception {
+        String room = TestServer.room("cookie");
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
+            String token = hs256(claims("alice", 300).build(), SECRET);
+            HttpResponse<String> session = server.http.send(HttpRequest.newBuilder(server.uri("/api/session"))
+                    .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, session.statusCode(), session.body());
+            String cookie = session.headers().firstValue("Set-Cookie").orElseThrow();
+            assertTrue(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/api"),
+                    cookie);
+            assertEquals("alice", Json.parse(session.body()).get("author").asText());
+
+            try (SseClient stream = server.subscribe(EventStreamTest.events(room), "Cookie", cookie.split(";")[0])) {
+                assertEquals(200, stream.status());
+                EventStreamTest.awaitOpen(stream);
+                post(server, room, Json.object("body", "by cookie"), token);
+                assertEquals("by cookie", Json.parse(stream.next().data()).get("body").asText());
+            }
+        }
+    }
+
+    @Test
+    void tokensNeverAppearInTheLog() throws Exception {
+        List<String> logged = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record.getMessage() + " " + record.getThrown());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger.getLogger("").addHandler(capture);
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
+            String forged = hs256(claims("alice", 300).build(), "another-secret-that-is-32-bytes-long!");
+            HttpResponse<String> response = post(server, TestServer.room("log"), Json.object("body", "x"), forged);
+            assertEquals(401, response.statusCode());
+            assertFalse(response.body().contains(forged.substring(forged.lastIndexOf('.') + 1)));
+        } finally {
+            Logger.getLogger("").removeHandler(capture);
+        }
+        assertFalse(logged.isEmpty(), "the server logged its start and stop");
+        assertTrue(logged.stream().noneMatch(line -> line.contains("eyJ")), "a JWT in the log: " + logged);
+    }
+
+    private static HttpResponse<String> post(TestServer server, String room, String json, String token) throws Exception {
+        return server.http.send(HttpRequest.newBuilder(server.uri("/api/rooms/" + room + "/messages"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JWTClaimsSet.Builder claims(String name, long expiresInSeconds) {
+        return new JWTClaimsSet.Builder().subject(name + "-id").claim("name", name)
+                .expirationTime(Date.from(Instant.now().plusSeconds(expiresInSeconds)));
+    }
+
+    private static String hs256(JWTClaimsSet claims, String secret) throws Exception {
+        return sign(claims, new MACSigner(secret.getBytes()), JWSAlgorithm.HS256);
+    }
+
+    private static String sign(JWTClaimsSet claims, JWSSigner signer, JWSAlgorithm algorithm) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(algorithm).type(JOSEObjectType.JWT).build(), claims);
+        jwt.sign(signer);
+        return jwt.serialize();
+    }
+
+    private static String pem(ECKey key) throws Exception {
+        return "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(key.toECPublicKey().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n";
+    }
+}
