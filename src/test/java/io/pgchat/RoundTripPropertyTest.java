@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * For any author and body: what is accepted comes out of the event stream exactly as stored (trimmed,
  * CRLF as LF), what is refused gets a 400, and no content can split the stream or forge a field.
  */
-class RoundTripProperties {
+class RoundTripPropertyTest {
 
     private static TestServer server;
     private static String room;
