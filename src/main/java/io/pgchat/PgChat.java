@@ -78,6 +78,7 @@ final class PgChat implements AutoCloseable {
         ApiError.register(routing);
         routing.register("/api", new RoomsApi(store, new EventStream(store, hub, metrics, config), metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
+        routing.addFilter(new PageHeaders());
     }
 
     private static HealthObserver health(MessageStore store, NotificationListener listener) {
