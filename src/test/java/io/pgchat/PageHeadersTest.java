@@ -1,0 +1,59 @@
+package io.pgchat;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The page is served so that it can run only its own code, and each of its files with its type. */
+class PageHeadersTest {
+
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void thePageForbidsInlineScriptAndAnythingFromElsewhere() throws Exception {
+        HttpResponse<String> page = server.get("/");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("<script type=\"module\" src=\"app.js\">"), "the page itself, not a placeholder");
+        String policy = header(page, "Content-Security-Policy");
+        for (String directive : new String[] {"default-src 'self'", "script-src 'self'", "style-src 'self'",
+                "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"}) {
+            assertTrue(policy.contains(directive + ";") || policy.endsWith(directive), directive + " in " + policy);
+        }
+        assertFalse(policy.contains("unsafe"), policy);
+        assertEquals("nosniff", header(page, "X-Content-Type-Options"));
+        assertEquals("no-referrer", header(page, "Referrer-Policy"));
+    }
+
+    @Test
+    void everyFileOfThePageIsServedWithItsType() throws Exception {
+        Map<String, String> types = Map.of("/", "text/html", "/index.html", "text/html", "/app.js", "text/javascript",
+                "/feed.js", "text/javascript", "/style.css", "text/css", "/favicon.svg", "image/svg+xml");
+        for (var file : types.entrySet()) {
+            HttpResponse<String> response = server.get(file.getKey());
+            assertEquals(200, response.statusCode(), file.getKey());
+            assertEquals(file.getValue(), header(response, "Content-Type").split(";")[0], file.getKey());
+            assertEquals("nosniff", header(response, "X-Content-Type-Options"), file.getKey());
+        }
+    }
+
+    private static String header(HttpResponse<?> response, String name) {
+        return response.headers().firstValue(name).orElseThrow(() -> new AssertionError("no " + name + " header"));
+    }
+}

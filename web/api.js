@@ -1,0 +1,53 @@
+// The server's HTTP API (see the README), with every failure turned into a sentence a person can act on.
+
+export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_AUTHOR = 64;
+export const MAX_BODY = 4000;
+
+const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
+
+export const api = {
+  rooms: () => request('/api/rooms'),
+
+  /** Ascending. { after } pages forward; otherwise the newest, or the newest { before } a seq. */
+  history(room, { after, before, limit }) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries({ after, before, limit })) {
+      if (value !== undefined) query.set(name, value);
+    }
+    return request(`${roomPath(room)}/messages?${query}`);
+  },
+
+  post: (room, author, body) => request(`${roomPath(room)}/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ author, body }),
+  }),
+
+  eventsUrl: (room, lastSeq) => `${roomPath(room)}/events?lastEventId=${lastSeq}`,
+};
+
+async function request(path, options) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    throw new Error('the server cannot be reached (it may be restarting, or you are offline).');
+  }
+  if (response.ok) return response.json();
+  const error = await response.json().catch(() => ({}));
+  throw new Error(explain(response, error));
+}
+
+function explain(response, error) {
+  if (response.status === 503) {
+    const wait = response.headers.get('Retry-After');
+    return `the server cannot reach its database; try again in ${wait ? `${wait} s` : 'a moment'}.`;
+  }
+  if (response.status === 413 || error.error === 'body_too_long') {
+    return `the message is too long (at most ${MAX_BODY} characters).`;
+  }
+  // A 429 names its own limit (posts, new rooms) and when to retry: pass it on.
+  if (response.status === 429 && !error.message) return 'you are sending too fast; wait a moment and retry.';
+  return error.message || `the server answered ${response.status}.`;
+}

@@ -1,0 +1,394 @@
+// The chat page: wires the rooms list, the open room (its feed and its log), the composer and the name.
+import { api, MAX_AUTHOR, MAX_BODY, ROOM_PATTERN } from './api.js';
+import { $, h } from './dom.js';
+import { RoomFeed } from './feed.js';
+import { MessageLog } from './messages.js';
+import { RoomList } from './rooms.js';
+import { remembered } from './store.js';
+
+const DEFAULT_ROOM = 'general';
+const ROOMS_EVERY_MS = 5000;
+const HINT = 'Enter to send, Shift+Enter for a new line';
+const STATES = {
+  connecting: ['Connecting…', 'Loading the room.'],
+  live: ['Live', 'New messages appear as they are sent.'],
+  reconnecting: ['Reconnecting…', 'The connection dropped. Messages sent meanwhile will appear when it is back.'],
+  offline: ['Offline', 'The server cannot be reached; retrying. Messages sent meanwhile will appear when it is back.'],
+};
+
+const scroller = $('scroller');
+const input = $('composer-input');
+const dialog = $('name-dialog');
+const roomsToggle = $('rooms-toggle');
+const pointerIsFine = matchMedia('(pointer: fine)').matches;
+const log = new MessageLog($('messages'), '');
+const rooms = new RoomList($('rooms'));
+
+let me = '';
+let room = null;
+let feed = null;
+let sending = Promise.resolve();
+let newBelow = 0;
+let newWhileHidden = 0;
+let loadingOlder = false;
+let toastTimer = 0;
+
+// --- The open room ---------------------------------------------------------------------------
+
+function openRoom(name) {
+  if (name === room) return;
+  feed?.close();
+  room = name;
+  remembered.setRoom(name);
+  log.clear();
+  newBelow = 0;
+  showJump();
+  showError(null);
+  $('room-name').textContent = name;
+  $('composer-label').textContent = `Message #${name}`;
+  input.placeholder = `Message #${name}`;
+  $('older').hidden = true;
+  $('empty').hidden = true;
+  rooms.open(name);
+  updateTitle();
+  setDrawer(false);
+  feed = new RoomFeed(name, { onReload: showHistory, onMessages: showNew, onState: showState });
+  showState(feed.state);
+  feed.start();
+  if (pointerIsFine && !dialog.open) input.focus();
+}
+
+function showHistory(messages) {
+  log.clear();
+  log.append(messages);
+  shown(messages);
+  scrollToBottom();
+}
+
+function showNew(messages) {
+  const stick = nearBottom();
+  log.append(messages);
+  shown(messages);
+  const fromOthers = messages.filter((message) => message.author !== me);
+  announce(fromOthers);
+  if (document.hidden) {
+    newWhileHidden += fromOthers.length;
+    updateTitle();
+  }
+  if (stick || fromOthers.length < messages.length) {
+    scrollToBottom();
+  } else {
+    newBelow += fromOthers.length;
+    showJump();
+  }
+}
+
+function shown(messages) {
+  if (messages.length) rooms.shown(room, messages[messages.length - 1]);
+  $('empty').hidden = !log.empty;
+  $('empty').textContent = `No messages in #${room} yet. Say hello!`;
+  updateOlder();
+  updateUnreadTotal();
+}
+
+function announce(messages) {
+  const announcer = $('announcer');
+  const lines = messages.length > 3
+    ? [`${messages.length} new messages in #${room}`]
+    : messages.map((message) => `${message.author}: ${message.body}`);
+  for (const line of lines) announcer.append(h('p', {}, line));
+  while (announcer.childElementCount > 5) announcer.firstElementChild.remove();
+}
+
+function showState(state) {
+  const [text, explanation] = STATES[state];
+  $('connection').dataset.state = state;
+  $('connection').title = explanation;
+  $('connection-text').textContent = text;
+}
+
+function updateTitle() {
+  document.title = `${newWhileHidden ? `(${newWhileHidden}) ` : ''}#${room} · pgchat`;
+}
+
+// --- Scrolling: stay at the newest message unless the reader scrolled up; load older at the top --
+
+const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 64;
+
+function scrollToBottom() {
+  scroller.scrollTop = scroller.scrollHeight;
+  newBelow = 0;
+  showJump();
+}
+
+function showJump() {
+  const jump = $('jump');
+  jump.hidden = newBelow === 0;
+  jump.textContent = `${newBelow} new message${newBelow === 1 ? '' : 's'} ↓`;
+}
+
+function updateOlder() {
+  $('older').hidden = false;
+  $('load-older').hidden = !feed.hasOlder;
+  $('beginning').hidden = feed.hasOlder || log.empty;
+  $('beginning').textContent = `This is the beginning of #${room}.`;
+}
+
+async function loadOlder() {
+  if (loadingOlder || !feed?.hasOlder) return;
+  const current = feed;
+  loadingOlder = true;
+  $('load-older').textContent = 'Loading…';
+  try {
+    const page = await current.loadOlder();
+    if (!page || current !== feed) return;
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+    log.prepend(page);
+    scroller.scrollTop = scroller.scrollHeight - fromBottom;
+  } catch (error) {
+    toast(`Older messages could not be loaded: ${error.message}`);
+    return;
+  } finally {
+    loadingOlder = false;
+    $('load-older').textContent = 'Load older messages';
+    if (current === feed) updateOlder();
+  }
+  // A short page may leave the top in view, where the observer will not fire again.
+  if (topInView()) loadOlder();
+}
+
+const topInView = () => $('older').getBoundingClientRect().bottom >= scroller.getBoundingClientRect().top;
+
+// --- Sending ---------------------------------------------------------------------------------
+
+function send() {
+  const text = input.value;
+  const length = [...text.trim()].length;
+  if (length === 0) return;
+  if (!me) {
+    askName();
+    return;
+  }
+  if (length > MAX_BODY) {
+    showError(`This message has ${length} characters; the limit is ${MAX_BODY}. Shorten it or send it in parts.`);
+    return;
+  }
+  showError(null);
+  input.value = '';
+  composerChanged();
+  const target = room;
+  const targetFeed = feed;
+  const author = me;
+  const pending = log.addPending(text);
+  $('empty').hidden = true;
+  scrollToBottom();
+  // One post at a time, so messages are stored in the order they were written.
+  sending = sending.then(async () => {
+    try {
+      const message = await api.post(target, author, text);
+      pending.sent(message.seq);
+      targetFeed.add(message);
+    } catch (error) {
+      pending.failed();
+      input.value = input.value ? `${text}\n${input.value}` : text;
+      composerChanged();
+      showError(`Not sent${target === room ? '' : ` to #${target}`}: ${error.message} Your text is back in the box.`);
+    }
+  });
+}
+
+function showError(text) {
+  $('composer-error').textContent = text ?? '';
+  $('composer-error').hidden = !text;
+}
+
+function composerChanged() {
+  input.style.height = 'auto';
+  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  const length = [...input.value].length;
+  const hint = $('composer-hint');
+  hint.textContent = length > MAX_BODY - 500 ? `${length} / ${MAX_BODY} characters` : HINT;
+  hint.classList.toggle('over', length > MAX_BODY);
+}
+
+// --- The display name ------------------------------------------------------------------------
+
+function setMe(name) {
+  me = name;
+  log.setMe(name);
+  $('my-name').textContent = name || 'reading anonymously';
+  $('change-name').textContent = name ? 'Change name' : 'Choose a name';
+}
+
+function askName() {
+  $('name-title').textContent = me ? 'Change your name' : 'Welcome to pgchat';
+  $('name-input').value = me;
+  $('name-error').hidden = true;
+  dialog.showModal();
+}
+
+function nameProblem(name) {
+  if (!name) return 'Please type a name.';
+  if ([...name].length > MAX_AUTHOR) return `A name has at most ${MAX_AUTHOR} characters.`;
+  if (/\p{Cc}/u.test(name)) return 'A name cannot contain control characters.';
+  return null;
+}
+
+// --- Rooms: the list, creating one, routing by #/room-name, the drawer on small screens ---------
+
+async function refreshRooms() {
+  try {
+    rooms.update(await api.rooms());
+    updateUnreadTotal();
+  } catch {
+    // The connection state already says the server is away.
+  }
+}
+
+function updateUnreadTotal() {
+  const total = rooms.totalUnread;
+  $('unread-total').hidden = total === 0;
+  $('unread-total').textContent = total > 99 ? '99+' : String(total);
+}
+
+function roomProblem(name) {
+  if (!name) return 'Type a room name.';
+  if (ROOM_PATTERN.test(name)) return null;
+  if (name.length > 64) return 'A room name has at most 64 characters.';
+  const suggestion = name.replace(/\s+/g, '-').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
+  return `Room names use only letters, digits, “-” and “_”${suggestion ? `: try “${suggestion}”` : ''}.`;
+}
+
+function roomFromHash() {
+  const match = /^#\/(.+)$/.exec(location.hash);
+  if (!match) return null;
+  try {
+    const name = decodeURIComponent(match[1]);
+    return ROOM_PATTERN.test(name) ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+function route() {
+  const name = roomFromHash();
+  if (name) {
+    openRoom(name);
+    return;
+  }
+  if (location.hash.length > 2) toast('That link does not name a room (letters, digits, “-” and “_” only).');
+  const last = remembered.room();
+  const fallback = last && ROOM_PATTERN.test(last) ? last : DEFAULT_ROOM;
+  history.replaceState(null, '', `#/${fallback}`);
+  openRoom(fallback);
+}
+
+function setDrawer(open) {
+  document.body.classList.toggle('drawer-open', open);
+  roomsToggle.setAttribute('aria-expanded', String(open));
+  $('backdrop').hidden = !open;
+  if (open) $('rooms').querySelector('a')?.focus();
+}
+
+function toast(text) {
+  const element = $('toast');
+  element.textContent = text;
+  element.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { element.hidden = true; }, 5000);
+}
+
+// --- Events ----------------------------------------------------------------------------------
+
+input.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $('composer').requestSubmit();
+  }
+});
+input.addEventListener('input', composerChanged);
+$('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  send();
+});
+
+$('name-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const name = $('name-input').value.trim();
+  const problem = nameProblem(name);
+  $('name-error').textContent = problem ?? '';
+  $('name-error').hidden = !problem;
+  if (problem) return;
+  remembered.setName(name);
+  setMe(name);
+  dialog.close();
+});
+$('name-cancel').addEventListener('click', () => dialog.close());
+dialog.addEventListener('close', () => input.focus());
+$('change-name').addEventListener('click', askName);
+
+$('new-room').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const field = $('new-room-name');
+  const name = field.value.trim();
+  const problem = roomProblem(name);
+  field.setAttribute('aria-invalid', String(Boolean(problem)));
+  $('new-room-hint').textContent = problem ?? 'Letters, digits, “-” and “_”; no spaces.';
+  $('new-room-hint').classList.toggle('error', Boolean(problem));
+  if (problem) {
+    field.focus();
+    return;
+  }
+  field.value = '';
+  location.hash = `#/${name}`;
+});
+
+roomsToggle.addEventListener('click', () => setDrawer(!document.body.classList.contains('drawer-open')));
+$('backdrop').addEventListener('click', () => setDrawer(false));
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && document.body.classList.contains('drawer-open')) {
+    setDrawer(false);
+    roomsToggle.focus();
+  }
+});
+
+$('load-older').addEventListener('click', loadOlder);
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+}, { root: scroller, rootMargin: '200px 0px 0px 0px' }).observe($('older'));
+scroller.addEventListener('scroll', () => {
+  if (newBelow && nearBottom()) {
+    newBelow = 0;
+    showJump();
+  }
+});
+$('jump').addEventListener('click', scrollToBottom);
+
+$('share').addEventListener('click', async () => {
+  try {
+    await navigator.clipboard.writeText(location.href);
+    toast('Link to this room copied.');
+  } catch {
+    toast(`Share this address: ${location.href}`);
+  }
+});
+
+window.addEventListener('hashchange', route);
+window.addEventListener('online', () => feed?.reconnectNow());
+document.addEventListener('visibilitychange', () => {
+  if (document.hidden) return;
+  newWhileHidden = 0;
+  updateTitle();
+  feed?.reconnectNow();
+  refreshRooms();
+});
+
+// --- Start -----------------------------------------------------------------------------------
+
+setMe(remembered.name());
+route();
+refreshRooms();
+setInterval(() => {
+  if (!document.hidden) refreshRooms();
+}, ROOMS_EVERY_MS);
+if (!me) askName();
