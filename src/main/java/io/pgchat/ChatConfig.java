@@ -106,8 +106,8 @@ record ChatConfig(
         try {
             return Optional.of(PgConnectOptions.fromUri(url.strip()));
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(name + " is not a PostgreSQL URL (" + e.getMessage() + "): "
-                    + DATABASE_HELP);
+            // The parser's message would repeat the URL, password included: say only which variable.
+            throw new IllegalStateException(name + " is not a PostgreSQL URL: " + DATABASE_HELP);
         }
     }
 

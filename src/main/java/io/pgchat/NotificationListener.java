@@ -88,7 +88,8 @@ final class NotificationListener implements AutoCloseable {
                     : null;
             hub.announced(room, seq, message);
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "Ignoring a notification that is not ours: " + payload, e);
+            LOG.log(Level.WARNING, "Ignoring a notification on channel '" + MessageStore.CHANNEL
+                    + "' that is not ours (" + payload.length() + " characters): " + e.getMessage());
         }
     }
 
