@@ -36,8 +36,11 @@ async function request(path, options) {
   }
   if (response.ok) return response.json();
   const error = await response.json().catch(() => ({}));
-  throw new Error(explain(response, error));
+  throw Object.assign(new Error(explain(response, error)), { status: response.status });
 }
+
+/** 401 and 403: this server requires sign-in, or the reader's token does not allow the room. */
+export const isDenied = (error) => error?.status === 401 || error?.status === 403;
 
 function explain(response, error) {
   if (response.status === 503) {

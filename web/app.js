@@ -14,6 +14,7 @@ const STATES = {
   live: ['Live', 'New messages appear as they are sent.'],
   reconnecting: ['Reconnecting…', 'The connection dropped. Messages sent meanwhile will appear when it is back.'],
   offline: ['Offline', 'The server cannot be reached; retrying. Messages sent meanwhile will appear when it is back.'],
+  denied: ['Sign-in needed', 'This server requires sign-in, or your sign-in does not allow this room.'],
 };
 
 const scroller = $('scroller');
@@ -52,7 +53,9 @@ function openRoom(name) {
   rooms.open(name);
   updateTitle();
   setDrawer(false);
-  feed = new RoomFeed(name, { onReload: showHistory, onMessages: showNew, onState: showState });
+  feed = new RoomFeed(name, {
+    onReload: showHistory, onMessages: showNew, onState: showState, onDenied: (why) => toast(`Cannot open #${name}: ${why}`),
+  });
   showState(feed.state);
   feed.start();
   if (pointerIsFine && !dialog.open) input.focus();

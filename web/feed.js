@@ -1,5 +1,5 @@
 // One open room: the newest page of its history, then its live stream from the last seq shown.
-import { api } from './api.js';
+import { api, isDenied } from './api.js';
 
 const PAGE = 50;
 const OFFLINE_AFTER_MS = 5000;
@@ -94,8 +94,16 @@ export class RoomFeed {
       if (source !== this.#source) return;
       // CONNECTING: the browser retries by itself, sending the last id it saw. CLOSED: it gave up
       // (an error status such as 503), so we retry with backoff.
-      if (source.readyState === EventSource.CLOSED) this.#retryLater();
-      else this.#lost();
+      if (source.readyState !== EventSource.CLOSED) {
+        this.#lost();
+        return;
+      }
+      // Closed for good by an error status: ask the API why (a 401 is not worth retrying), then retry.
+      this.#disconnect();
+      this.#enqueue(async () => {
+        await api.history(this.room, { after: this.lastSeq, limit: 1 });
+        this.#retryLater();
+      });
     };
   }
 
@@ -130,6 +138,14 @@ export class RoomFeed {
   #enqueue(task) {
     this.#queue = this.#queue.then(task).catch((error) => {
       console.warn(`pgchat: room ${this.room}:`, error);
+      if (isDenied(error)) {
+        // Retrying at once cannot help: say why, and look again now and then (a session may appear).
+        this.#disconnect();
+        this.#setState('denied');
+        this.#handlers.onDenied?.(error.message);
+        this.#retryTimer = setTimeout(() => this.#connect(), MAX_RETRY_MS);
+        return;
+      }
       this.#retryLater();
     });
   }

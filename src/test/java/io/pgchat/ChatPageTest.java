@@ -134,6 +134,19 @@ class ChatPageTest {
     }
 
     @Test
+    void onAServerThatRequiresSignInThePageSaysSo() throws Exception {
+        try (TestServer locked = TestServer.start("pgchat.auth.hs256.secret", "a-shared-secret-of-at-least-32-bytes!");
+             Browser browser = Browser.start()) {
+            ChatPage page = ChatPage.open(browser, locked, TestServer.room("locked")).joinAs("gus");
+            browser.awaitEquals("denied", page::state, "the connection state");
+            assertEquals("Sign-in needed", browser.js("return document.getElementById('connection-text').textContent"));
+            browser.await("the reason is shown", () -> String.valueOf(
+                    browser.js("return document.getElementById('toast').textContent")).contains("Sign in"));
+            browser.screenshot("sign-in-needed");
+        }
+    }
+
+    @Test
     void scrollingUpLoadsOlderMessagesInOrder() throws Exception {
         String room = TestServer.room("older");
         List<String> all = new ArrayList<>();
