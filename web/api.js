@@ -18,14 +18,20 @@ export const api = {
     return request(`${roomPath(room)}/messages?${query}`);
   },
 
-  post: (room, author, body) => request(`${roomPath(room)}/messages`, {
+  /** key names this message: a retry with the same key is stored once, even if the first try was too. */
+  post: (room, author, body, key) => request(`${roomPath(room)}/messages`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
     body: JSON.stringify({ author, body }),
   }),
 
   eventsUrl: (room, lastSeq) => `${roomPath(room)}/events?lastEventId=${lastSeq}`,
 };
+
+/** A random key; getRandomValues works on plain http too, where crypto.randomUUID does not. */
+export function newKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 async function request(path, options) {
   let response;

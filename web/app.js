@@ -1,5 +1,5 @@
 // The chat page: wires the rooms list, the open room (its feed and its log), the composer and the name.
-import { api, MAX_AUTHOR, MAX_BODY, ROOM_PATTERN } from './api.js';
+import { api, MAX_AUTHOR, MAX_BODY, newKey, ROOM_PATTERN } from './api.js';
 import { $, h } from './dom.js';
 import { RoomFeed } from './feed.js';
 import { MessageLog } from './messages.js';
@@ -29,6 +29,7 @@ let me = '';
 let room = null;
 let feed = null;
 let sending = Promise.resolve();
+const retryKeys = new Map(); // text of a failed send -> the Idempotency-Key its retry must reuse
 let newBelow = 0;
 let newWhileHidden = 0;
 let loadingOlder = false;
@@ -183,15 +184,19 @@ function send() {
   const targetFeed = feed;
   const author = me;
   const pending = log.addPending(text);
+  // A failed send may have been stored after all (the answer was lost): its retry reuses the key.
+  const key = retryKeys.get(text) ?? newKey();
   $('empty').hidden = true;
   scrollToBottom();
   // One post at a time, so messages are stored in the order they were written.
   sending = sending.then(async () => {
     try {
-      const message = await api.post(target, author, text);
+      const message = await api.post(target, author, text, key);
+      retryKeys.delete(text);
       pending.sent(message.seq);
       targetFeed.add(message);
     } catch (error) {
+      retryKeys.set(text, key);
       pending.failed();
       input.value = input.value ? `${text}\n${input.value}` : text;
       composerChanged();

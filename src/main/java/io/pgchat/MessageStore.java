@@ -42,8 +42,8 @@ final class MessageStore {
                         last_sent_at = date_trunc('milliseconds', clock_timestamp())
                 RETURNING name, last_seq, last_sent_at
             ), m AS (
-                INSERT INTO messages (room, seq, author, body, sent_at)
-                SELECT name, last_seq, $2, $3, last_sent_at FROM r
+                INSERT INTO messages (room, seq, author, body, sent_at, idempotency_key)
+                SELECT name, last_seq, $2, $3, last_sent_at, $5 FROM r
                 RETURNING room, seq, author, body, sent_at
             )
             SELECT m.seq, m.sent_at, pg_notify($4,
@@ -58,6 +58,8 @@ final class MessageStore {
     private static final String LATEST = "SELECT * FROM (SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) newest ORDER BY seq";
     private static final long TIMEOUT_SECONDS = 10;
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final String IDEMPOTENCY_INDEX = "messages_idempotency_key";
 
     private static final int MAX_KNOWN_ROOMS = 100_000;
 
@@ -87,12 +89,31 @@ final class MessageStore {
         knownRooms.add(room);
     }
 
-    Message post(String room, MessageInput input) {
-        Row row = await(pool.preparedQuery(POST).execute(Tuple.of(room, input.author(), input.body(), CHANNEL)))
-                .iterator().next();
+    /** A stored message, and whether it was stored by an earlier request with the same idempotency key. */
+    record Posted(Message message, boolean replayed) {
+    }
+
+    Posted post(String room, MessageInput input, String idempotencyKey) {
+        Row row;
+        try {
+            row = await(pool.preparedQuery(POST)
+                    .execute(Tuple.of(room, input.author(), input.body(), CHANNEL, idempotencyKey))).iterator().next();
+        } catch (IllegalStateException e) {
+            if (idempotencyKey != null && e.getCause() instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
+                    && IDEMPOTENCY_INDEX.equals(pg.getConstraint())) {
+                return new Posted(stored(room, idempotencyKey), true);
+            }
+            throw e;
+        }
         remember(room);
-        return new Message(room, row.getLong("seq"), input.author(), input.body(),
-                instant(row.getOffsetDateTime("sent_at")));
+        return new Posted(new Message(room, row.getLong("seq"), input.author(), input.body(),
+                instant(row.getOffsetDateTime("sent_at"))), false);
+    }
+
+    private Message stored(String room, String idempotencyKey) {
+        return messages(await(pool.preparedQuery("SELECT " + COLUMNS
+                + " FROM messages WHERE room = $1 AND idempotency_key = $2").execute(Tuple.of(room, idempotencyKey))))
+                .getFirst();
     }
 
     /** Messages with after < seq < before, ascending, at most limit. */

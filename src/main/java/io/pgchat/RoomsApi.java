@@ -1,5 +1,6 @@
 package io.pgchat;
 
+import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -11,12 +12,16 @@ import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The HTTP API under /api: where a message is accepted (POST), history and rooms are read, and
  * streams are opened. Handlers run on request (virtual) threads and may block.
  */
 final class RoomsApi implements HttpService {
+
+    private static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
+    private static final Pattern IDEMPOTENCY_KEY_FORMAT = Pattern.compile("[A-Za-z0-9_.:-]{1,100}");
 
     private final MessageStore store;
     private final EventStream events;
@@ -77,11 +82,32 @@ final class RoomsApi implements HttpService {
         if (!store.roomExists(room)) {
             roomsByAddress.take(client);
         }
-        Message message = store.post(room, input);
-        metrics.posted();
-        res.status(Status.CREATED_201);
+        String idempotencyKey = idempotencyKey(req);
+        MessageStore.Posted posted = store.post(room, input, idempotencyKey);
+        Message message = posted.message();
+        if (posted.replayed() && !(message.author().equals(input.author()) && message.body().equals(input.body()))) {
+            throw new ApiError(Status.CONFLICT_409, "idempotency_key_reused",
+                    "This Idempotency-Key was used for a different message in this room.");
+        }
+        if (!posted.replayed()) {
+            metrics.posted();
+        }
+        res.status(posted.replayed() ? Status.OK_200 : Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/api/rooms/" + room + "/messages/" + message.seq());
         sendJson(res, message.toJson());
+    }
+
+    /** Optional: a client's name for this message, so that a retry of it is stored once. */
+    private static String idempotencyKey(ServerRequest req) {
+        Optional<String> key = req.headers().first(IDEMPOTENCY_KEY);
+        if (key.isEmpty()) {
+            return null;
+        }
+        if (!IDEMPOTENCY_KEY_FORMAT.matcher(key.get()).matches()) {
+            throw ApiError.badRequest("invalid_idempotency_key",
+                    "An Idempotency-Key is 1-100 characters of letters, digits, '-', '_', ':' and '.'.");
+        }
+        return key.get();
     }
 
     /**

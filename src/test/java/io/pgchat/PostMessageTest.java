@@ -87,6 +87,54 @@ class PostMessageTest {
     }
 
     @Test
+    void aRetryWithTheSameIdempotencyKeyIsStoredOnce() throws Exception {
+        String room = TestServer.room("retry");
+        String json = Json.object("author", "alice", "body", "sent twice, stored once");
+        HttpResponse<String> first = postWithKey(room, json, "msg-7f3a");
+        HttpResponse<String> retry = postWithKey(room, json, "msg-7f3a");
+
+        assertEquals(201, first.statusCode(), first.body());
+        assertEquals(200, retry.statusCode(), "a replay, not a new message: " + retry.body());
+        assertEquals(first.body(), retry.body());
+        assertEquals(first.headers().firstValue("Location"), retry.headers().firstValue("Location"));
+        assertEquals(List.of(1L), TestDatabase.seqs(room), "one row, and no seq spent on the retry");
+        server.say(room, "bob", "next");
+        assertEquals(List.of(1L, 2L), TestDatabase.seqs(room));
+
+        assertError(postWithKey(room, Json.object("author", "alice", "body", "something else"), "msg-7f3a"),
+                409, "idempotency_key_reused");
+        assertEquals(201, postWithKey(TestServer.room("other"), json, "msg-7f3a").statusCode(), "keys are per room");
+        assertError(postWithKey(room, json, "has spaces"), 400, "invalid_idempotency_key");
+        assertEquals(List.of(1L, 2L), TestDatabase.seqs(room));
+    }
+
+    @Test
+    void concurrentRetriesOfOneKeyStoreOneMessage() throws Exception {
+        String room = TestServer.room("race");
+        String json = Json.object("author", "alice", "body", "raced");
+        List<java.util.concurrent.Future<HttpResponse<String>>> answers = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 8; i++) {
+                answers.add(threads.submit(() -> postWithKey(room, json, "same-key")));
+            }
+        }
+        List<Integer> statuses = new java.util.ArrayList<>();
+        for (var answer : answers) {
+            statuses.add(answer.get().statusCode());
+        }
+        assertEquals(1, statuses.stream().filter(s -> s == 201).count(), statuses.toString());
+        assertEquals(7, statuses.stream().filter(s -> s == 200).count(), statuses.toString());
+        assertEquals(List.of(1L), TestDatabase.seqs(room));
+    }
+
+    private static HttpResponse<String> postWithKey(String room, String json, String key) throws Exception {
+        return server.http.send(HttpRequest.newBuilder(server.uri("/api/rooms/" + room + "/messages"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void aBodyOfExactlyTheLimitIsAccepted() throws Exception {
         String room = TestServer.room("limit");
         String body = "😀".repeat(MessageInput.MAX_BODY);
