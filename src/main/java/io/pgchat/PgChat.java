@@ -105,7 +105,7 @@ final class PgChat implements AutoCloseable {
         routing.register("/api", new RoomsApi(store, new EventStream(store, hub, metrics, config), crossOrigin,
                         slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
-        routing.addFilter(new PageHeaders());
+        routing.addFilter(new SecurityHeaders());
     }
 
     /**

@@ -1,10 +1,8 @@
 package io.pgchat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -17,33 +15,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EventStreamTest {
 
     private static final Duration QUIET = Duration.ofMillis(700);
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @AfterEach
-    void clear() throws Exception {
-        TestDatabase.clear();
-    }
+    @RegisterExtension
+    static final ServerPerClass running = new ServerPerClass();
 
     @Test
     void postedMessageReachesEverySubscriberInTheRoomAndNoOther() throws Exception {
         String room = TestServer.room("live");
         String other = TestServer.room("other");
-        try (SseClient first = server.subscribe(events(room));
-             SseClient second = server.subscribe(events(room));
-             SseClient elsewhere = server.subscribe(events(other))) {
+        try (SseClient first = server().subscribe(events(room));
+             SseClient second = server().subscribe(events(room));
+             SseClient elsewhere = server().subscribe(events(other))) {
             awaitOpen(first, second, elsewhere);
 
-            server.say(room, "alice", "hello room");
+            server().say(room, "alice", "hello room");
 
             for (SseClient client : List.of(first, second)) {
                 SseClient.Event event = client.next();
@@ -61,7 +45,7 @@ class EventStreamTest {
     @Test
     void streamBytesFollowTheContract() throws Exception {
         String room = TestServer.room("wire");
-        try (SseClient client = server.subscribe(events(room))) {
+        try (SseClient client = server().subscribe(events(room))) {
             HttpResponse<?> response = client.response.get();
             assertEquals(200, response.statusCode());
             assertEquals("text/event-stream", response.headers().firstValue("Content-Type").orElseThrow());
@@ -69,7 +53,7 @@ class EventStreamTest {
             assertEquals("no", response.headers().firstValue("X-Accel-Buffering").orElseThrow());
             awaitOpen(client);
 
-            String posted = server.postJson(room, Json.object("author", "a", "body", "line1\nline2\r\nid: 99\n\nevent: x"))
+            String posted = server().postJson(room, Json.object("author", "a", "body", "line1\nline2\r\nid: 99\n\nevent: x"))
                     .body();
             client.next();
 
@@ -83,7 +67,7 @@ class EventStreamTest {
 
     @Test
     void idleStreamGetsHeartbeats() throws Exception {
-        try (SseClient client = server.subscribe(events(TestServer.room("idle")))) {
+        try (SseClient client = server().subscribe(events(TestServer.room("idle")))) {
             awaitOpen(client);
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (client.lines().stream().filter(":"::equals).count() < 2 && System.nanoTime() < deadline) {
@@ -97,11 +81,11 @@ class EventStreamTest {
     void resumeWithLastEventIdReplaysOnlyWhatWasMissed() throws Exception {
         String room = TestServer.room("resume");
         for (int i = 1; i <= 5; i++) {
-            server.say(room, "alice", "m" + i);
+            server().say(room, "alice", "m" + i);
         }
-        try (SseClient client = server.subscribe(events(room), "Last-Event-ID", "2")) {
+        try (SseClient client = server().subscribe(events(room), "Last-Event-ID", "2")) {
             assertEquals(List.of("3", "4", "5"), ids(client, 3));
-            server.say(room, "bob", "m6");
+            server().say(room, "bob", "m6");
             assertEquals("6", client.next().id());
             assertEquals(List.of(), client.drain(QUIET), "no duplicate");
         }
@@ -111,13 +95,13 @@ class EventStreamTest {
     void resumeWithQueryParameterWorksLikeTheHeader() throws Exception {
         String room = TestServer.room("query");
         for (int i = 1; i <= 4; i++) {
-            server.say(room, "alice", "m" + i);
+            server().say(room, "alice", "m" + i);
         }
-        try (SseClient client = server.subscribe(events(room) + "?lastEventId=1")) {
+        try (SseClient client = server().subscribe(events(room) + "?lastEventId=1")) {
             assertEquals(List.of("2", "3", "4"), ids(client, 3));
             assertEquals(List.of(), client.drain(QUIET));
         }
-        try (SseClient client = server.subscribe(events(room) + "?lastEventId=1", "Last-Event-ID", "3")) {
+        try (SseClient client = server().subscribe(events(room) + "?lastEventId=1", "Last-Event-ID", "3")) {
             assertEquals(List.of("4"), ids(client, 1), "the header wins over the query parameter");
         }
     }
@@ -126,13 +110,13 @@ class EventStreamTest {
     void withoutAResumePositionTheStreamStartsLiveOrWithTheTail() throws Exception {
         String room = TestServer.room("tail");
         for (int i = 1; i <= 5; i++) {
-            server.say(room, "alice", "m" + i);
+            server().say(room, "alice", "m" + i);
         }
-        try (SseClient live = server.subscribe(events(room));
-             SseClient tail = server.subscribe(events(room) + "?tail=2")) {
+        try (SseClient live = server().subscribe(events(room));
+             SseClient tail = server().subscribe(events(room) + "?tail=2")) {
             assertEquals(List.of("4", "5"), ids(tail, 2));
             awaitOpen(live);
-            server.say(room, "bob", "m6");
+            server().say(room, "bob", "m6");
             assertEquals("6", live.next().id(), "nothing from before the connection");
             assertEquals("6", tail.next().id());
         }
@@ -141,13 +125,13 @@ class EventStreamTest {
     @Test
     void aResumePositionBeyondTheRoomGetsAResetEvent() throws Exception {
         String room = TestServer.room("reset");
-        server.say(room, "alice", "only one");
-        try (SseClient client = server.subscribe(events(room), "Last-Event-ID", "500")) {
+        server().say(room, "alice", "only one");
+        try (SseClient client = server().subscribe(events(room), "Last-Event-ID", "500")) {
             SseClient.Event reset = client.next();
             assertEquals("reset", reset.event());
             assertEquals("1", reset.id(), "the client's id moves to the room's end");
             assertEquals(1, Json.parse(reset.data()).get("lastSeq").asLong());
-            server.say(room, "bob", "two");
+            server().say(room, "bob", "two");
             assertEquals("2", client.next().id());
         }
     }
@@ -156,13 +140,13 @@ class EventStreamTest {
     void garbageResumePositionsAreRefused() throws Exception {
         String room = TestServer.room("garbage");
         for (String id : List.of("abc", "-1", "1e3", "99999999999999999999")) {
-            try (SseClient client = server.subscribe(events(room), "Last-Event-ID", id)) {
+            try (SseClient client = server().subscribe(events(room), "Last-Event-ID", id)) {
                 assertEquals(400, client.status(), id);
             }
         }
-        PostMessageTest.assertError(server.get(events(room) + "?lastEventId=x"), 400, "invalid_lastEventId");
-        PostMessageTest.assertError(server.get(events(room) + "?tail=-3"), 400, "invalid_tail");
-        PostMessageTest.assertError(server.get("/api/rooms/no%20spaces/events"), 400, "invalid_room");
+        PostMessageTest.assertError(server().get(events(room) + "?lastEventId=x"), 400, "invalid_lastEventId");
+        PostMessageTest.assertError(server().get(events(room) + "?tail=-3"), 400, "invalid_tail");
+        PostMessageTest.assertError(server().get("/api/rooms/no%20spaces/events"), 400, "invalid_room");
     }
 
     @Test
@@ -170,11 +154,11 @@ class EventStreamTest {
         String room = TestServer.room("large");
         String body = "€".repeat(MessageInput.MAX_BODY);
         assertTrue(body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 8000);
-        try (SseClient client = server.subscribe(events(room))) {
+        try (SseClient client = server().subscribe(events(room))) {
             awaitOpen(client);
-            server.say(room, "alice", "small first");
-            server.say(room, "alice", body);
-            server.say(room, "alice", "small after");
+            server().say(room, "alice", "small first");
+            server().say(room, "alice", body);
+            server().say(room, "alice", "small after");
 
             assertEquals("small first", Json.parse(client.next().data()).get("body").asText());
             assertEquals(body, Json.parse(client.next().data()).get("body").asText());
@@ -205,5 +189,9 @@ class EventStreamTest {
                 Thread.sleep(10);
             }
         }
+    }
+
+    private static TestServer server() {
+        return running.get();
     }
 }

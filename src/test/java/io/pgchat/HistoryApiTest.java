@@ -1,10 +1,8 @@
 package io.pgchat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,28 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** History pages and the room list, read straight from the table. */
 class HistoryApiTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start("pgchat.history.limit", "3", "pgchat.history.max", "5");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @AfterEach
-    void clear() throws Exception {
-        TestDatabase.clear();
-    }
+    @RegisterExtension
+    static final ServerPerClass running = new ServerPerClass("pgchat.history.limit", "3", "pgchat.history.max", "5");
 
     @Test
     void historyPagesAscendAndScrollBackWithBefore() throws Exception {
         String room = TestServer.room("history");
         for (int i = 1; i <= 8; i++) {
-            server.say(room, "alice", "m" + i);
+            server().say(room, "alice", "m" + i);
         }
         String messages = "/api/rooms/" + room + "/messages";
 
@@ -47,7 +31,7 @@ class HistoryApiTest {
         assertEquals(List.of(), seqs(messages + "?after=8"));
         assertEquals(List.of(), seqs("/api/rooms/" + TestServer.room("empty") + "/messages"));
 
-        JsonNode first = Json.parse(server.get(messages + "?after=0&limit=1").body()).get(0);
+        JsonNode first = Json.parse(server().get(messages + "?after=0&limit=1").body()).get(0);
         assertEquals("m1", first.get("body").asText());
         assertEquals("alice", first.get("author").asText());
     }
@@ -55,36 +39,40 @@ class HistoryApiTest {
     @Test
     void historyParametersAreChecked() throws Exception {
         String messages = "/api/rooms/" + TestServer.room("params") + "/messages";
-        PostMessageTest.assertError(server.get(messages + "?limit=6"), 400, "invalid_limit");
-        PostMessageTest.assertError(server.get(messages + "?limit=0"), 400, "invalid_limit");
-        PostMessageTest.assertError(server.get(messages + "?after=x"), 400, "invalid_after");
-        PostMessageTest.assertError(server.get(messages + "?before=-1"), 400, "invalid_before");
+        PostMessageTest.assertError(server().get(messages + "?limit=6"), 400, "invalid_limit");
+        PostMessageTest.assertError(server().get(messages + "?limit=0"), 400, "invalid_limit");
+        PostMessageTest.assertError(server().get(messages + "?after=x"), 400, "invalid_after");
+        PostMessageTest.assertError(server().get(messages + "?before=-1"), 400, "invalid_before");
     }
 
     @Test
     void roomsAreListedWithTheirLastMessageNewestFirst() throws Exception {
         String quiet = TestServer.room("quiet");
         String busy = TestServer.room("busy");
-        server.say(quiet, "alice", "once");
-        server.say(busy, "bob", "one");
-        server.say(busy, "bob", "two");
+        server().say(quiet, "alice", "once");
+        server().say(busy, "bob", "one");
+        server().say(busy, "bob", "two");
 
-        JsonNode rooms = Json.parse(server.get("/api/rooms").body());
+        JsonNode rooms = Json.parse(server().get("/api/rooms").body());
         assertEquals(2, rooms.size());
         assertEquals(busy, rooms.get(0).get("room").asText());
         assertEquals(2, rooms.get(0).get("lastSeq").asLong());
         assertEquals(quiet, rooms.get(1).get("room").asText());
         assertEquals(1, rooms.get(1).get("lastSeq").asLong());
         String lastSentAt = rooms.get(0).get("lastSentAt").asText();
-        JsonNode last = Json.parse(server.get("/api/rooms/" + busy + "/messages/2").body());
+        JsonNode last = Json.parse(server().get("/api/rooms/" + busy + "/messages/2").body());
         assertEquals(last.get("sentAt").asText(), lastSentAt);
     }
 
     private static List<Long> seqs(String path) throws Exception {
-        var response = server.get(path);
+        var response = server().get(path);
         assertEquals(200, response.statusCode(), response.body());
         List<Long> seqs = new ArrayList<>();
         Json.parse(response.body()).forEach(m -> seqs.add(m.get("seq").asLong()));
         return seqs;
+    }
+
+    private static TestServer server() {
+        return running.get();
     }
 }

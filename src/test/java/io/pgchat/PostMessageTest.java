@@ -1,10 +1,8 @@
 package io.pgchat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,27 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Posting: what is accepted is stored and answered with the stored message; what is refused stores nothing. */
 class PostMessageTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
-
-    @AfterEach
-    void clear() throws Exception {
-        TestDatabase.clear();
-    }
+    @RegisterExtension
+    static final ServerPerClass running = new ServerPerClass();
 
     @Test
     void postedJsonIsStoredAndAnsweredWithTheStoredMessage() throws Exception {
         String room = TestServer.room("post");
-        HttpResponse<String> response = server.postJson(room, "{\"author\":\" alice \",\"body\":\"hi\\nthere\"}");
+        HttpResponse<String> response = server().postJson(room, "{\"author\":\" alice \",\"body\":\"hi\\nthere\"}");
 
         assertEquals(201, response.statusCode(), response.body());
         assertEquals("application/json", response.headers().firstValue("Content-Type").orElseThrow());
@@ -55,14 +39,14 @@ class PostMessageTest {
         assertTrue(message.get("sentAt").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
 
         assertEquals(List.of(1L), TestDatabase.seqs(room));
-        assertEquals(response.body(), server.get("/api/rooms/" + room + "/messages/1").body(),
+        assertEquals(response.body(), server().get("/api/rooms/" + room + "/messages/1").body(),
                 "the Location serves the same message");
     }
 
     @Test
     void postedFormIsAcceptedLikeJson() throws Exception {
         String room = TestServer.room("form");
-        HttpResponse<String> response = server.post(room, "application/x-www-form-urlencoded; charset=UTF-8",
+        HttpResponse<String> response = server().post(room, "application/x-www-form-urlencoded; charset=UTF-8",
                 "author=bob&body=hello+w%C3%B6rld%21%0D%0Aline+two");
 
         assertEquals(201, response.statusCode(), response.body());
@@ -76,13 +60,13 @@ class PostMessageTest {
         String a = TestServer.room("a");
         String b = TestServer.room("b");
         for (int i = 0; i < 3; i++) {
-            server.say(a, "alice", "a" + i);
+            server().say(a, "alice", "a" + i);
         }
-        server.say(b, "bob", "b0");
+        server().say(b, "bob", "b0");
 
         assertEquals(List.of(1L, 2L, 3L), TestDatabase.seqs(a));
         assertEquals(List.of(1L), TestDatabase.seqs(b));
-        assertEquals(4, Json.parse(server.postJson(a, Json.object("author", "x", "body", "y")).body())
+        assertEquals(4, Json.parse(server().postJson(a, Json.object("author", "x", "body", "y")).body())
                 .get("seq").asLong());
     }
 
@@ -98,7 +82,7 @@ class PostMessageTest {
         assertEquals(first.body(), retry.body());
         assertEquals(first.headers().firstValue("Location"), retry.headers().firstValue("Location"));
         assertEquals(List.of(1L), TestDatabase.seqs(room), "one row, and no seq spent on the retry");
-        server.say(room, "bob", "next");
+        server().say(room, "bob", "next");
         assertEquals(List.of(1L, 2L), TestDatabase.seqs(room));
 
         assertError(postWithKey(room, Json.object("author", "alice", "body", "something else"), "msg-7f3a"),
@@ -128,7 +112,7 @@ class PostMessageTest {
     }
 
     private static HttpResponse<String> postWithKey(String room, String json, String key) throws Exception {
-        return server.http.send(HttpRequest.newBuilder(server.uri("/api/rooms/" + room + "/messages"))
+        return server().http.send(HttpRequest.newBuilder(server().uri("/api/rooms/" + room + "/messages"))
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
@@ -138,7 +122,7 @@ class PostMessageTest {
     void aBodyOfExactlyTheLimitIsAccepted() throws Exception {
         String room = TestServer.room("limit");
         String body = "😀".repeat(MessageInput.MAX_BODY);
-        HttpResponse<String> response = server.postJson(room, Json.object("author", "é".repeat(64), "body", body));
+        HttpResponse<String> response = server().postJson(room, Json.object("author", "é".repeat(64), "body", body));
 
         assertEquals(201, response.statusCode(), response.body());
         assertEquals(body, Json.parse(response.body()).get("body").asText());
@@ -167,7 +151,7 @@ class PostMessageTest {
     void badInputIsRefusedWithItsCodeAndStoresNothing(String type, int status, String code, String body)
             throws Exception {
         String room = TestServer.room("bad");
-        HttpResponse<String> response = server.post(room, type, body);
+        HttpResponse<String> response = server().post(room, type, body);
 
         assertError(response, status, code);
         assertEquals(0, TestDatabase.count("SELECT count(*) FROM messages"));
@@ -177,8 +161,8 @@ class PostMessageTest {
     @Test
     void tooLongFieldsAreRefused() throws Exception {
         String room = TestServer.room("long");
-        assertError(server.postJson(room, Json.object("author", "a".repeat(65), "body", "b")), 400, "author_too_long");
-        assertError(server.postJson(room, Json.object("author", "a", "body", "b".repeat(4001))), 400, "body_too_long");
+        assertError(server().postJson(room, Json.object("author", "a".repeat(65), "body", "b")), 400, "author_too_long");
+        assertError(server().postJson(room, Json.object("author", "a", "body", "b".repeat(4001))), 400, "body_too_long");
         assertEquals(0, TestDatabase.count("SELECT count(*) FROM messages"));
     }
 
@@ -186,11 +170,11 @@ class PostMessageTest {
     void aBodyOverTheRequestLimitIs413() throws Exception {
         String room = TestServer.room("huge");
         String huge = Json.object("author", "a", "body", "x".repeat(200_000));
-        assertError(server.postJson(room, huge), 413, "too_large");
+        assertError(server().postJson(room, huge), 413, "too_large");
 
         // Without Content-Length (chunked), the server stops reading at the limit all the same.
-        HttpResponse<String> chunked = server.http.send(HttpRequest.newBuilder(
-                        server.uri("/api/rooms/" + room + "/messages"))
+        HttpResponse<String> chunked = server().http.send(HttpRequest.newBuilder(
+                        server().uri("/api/rooms/" + room + "/messages"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(
                         () -> new java.io.ByteArrayInputStream(huge.getBytes()))).build(),
@@ -201,19 +185,19 @@ class PostMessageTest {
 
     @Test
     void invalidRoomNamesAreRefused() throws Exception {
-        assertError(server.postJson("a".repeat(65), "{\"author\":\"a\",\"body\":\"b\"}"), 400, "invalid_room");
-        assertError(server.postJson("caf%C3%A9", "{\"author\":\"a\",\"body\":\"b\"}"), 400, "invalid_room");
-        assertError(server.postJson("a.b", "{\"author\":\"a\",\"body\":\"b\"}"), 400, "invalid_room");
+        assertError(server().postJson("a".repeat(65), "{\"author\":\"a\",\"body\":\"b\"}"), 400, "invalid_room");
+        assertError(server().postJson("caf%C3%A9", "{\"author\":\"a\",\"body\":\"b\"}"), 400, "invalid_room");
+        assertError(server().postJson("a.b", "{\"author\":\"a\",\"body\":\"b\"}"), 400, "invalid_room");
         assertEquals(0, TestDatabase.count("SELECT count(*) FROM rooms"));
     }
 
     @Test
     void unknownPathsAndMethodsGetJsonErrors() throws Exception {
-        assertError(server.get("/api/nothing-here"), 404, "not_found");
-        assertError(server.get("/api/rooms/general/messages/7"), 404, "not_found");
+        assertError(server().get("/api/nothing-here"), 404, "not_found");
+        assertError(server().get("/api/rooms/general/messages/7"), 404, "not_found");
 
-        HttpResponse<String> delete = server.http.send(HttpRequest.newBuilder(
-                server.uri("/api/rooms/general/messages")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> delete = server().http.send(HttpRequest.newBuilder(
+                server().uri("/api/rooms/general/messages")).DELETE().build(), HttpResponse.BodyHandlers.ofString());
         assertError(delete, 405, "method_not_allowed");
         assertEquals("GET, POST", delete.headers().firstValue("Allow").orElseThrow());
     }
@@ -224,5 +208,9 @@ class PostMessageTest {
         JsonNode error = Json.parse(response.body());
         assertEquals(code, error.get("error").asText(), response.body());
         assertTrue(error.get("message").asText().length() > 5, response.body());
+    }
+
+    private static TestServer server() {
+        return running.get();
     }
 }

@@ -10,7 +10,7 @@ import io.helidon.webserver.http.RoutingResponse;
  * Headers on every response that keep the chat page safe: it runs only its own scripts and styles,
  * so a message that slipped into the page as markup could still execute nothing.
  */
-final class PageHeaders implements Filter {
+final class SecurityHeaders implements Filter {
 
     static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
