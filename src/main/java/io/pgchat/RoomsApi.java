@@ -72,6 +72,7 @@ final class RoomsApi implements HttpService {
 
     private void post(ServerRequest req, ServerResponse res) {
         String room = room(req);
+        String idempotencyKey = idempotencyKey(req);
         crossOrigin.checkPost(req);
         Optional<TokenAuth.Caller> caller = caller(req, room);
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
@@ -82,7 +83,6 @@ final class RoomsApi implements HttpService {
         if (!store.roomExists(room)) {
             roomsByAddress.take(client);
         }
-        String idempotencyKey = idempotencyKey(req);
         MessageStore.Posted posted = store.post(room, input, idempotencyKey);
         Message message = posted.message();
         if (posted.replayed() && !(message.author().equals(input.author()) && message.body().equals(input.body()))) {
