@@ -67,23 +67,26 @@ final class DeliveryHub {
         return feeds.values().stream().mapToInt(f -> f.subscribers.size()).sum();
     }
 
-    /** The listener heard that seq was committed in room; message is null when it came without its row. */
-    void announced(String room, long seq, Message message) {
+    /**
+     * The listener heard that first..last were committed in room, in order; messages holds them,
+     * or is null when some came without their row and must be read.
+     */
+    void announced(String room, long first, long last, List<Message> messages) {
         RoomFeed feed = feeds.get(room);
         if (feed == null) {
             return;
         }
         feed.updates = feed.updates.transform(previous -> {
-            if (seq <= feed.last()) {
+            if (last <= feed.last()) {
                 return Future.succeededFuture();
             }
-            if (message != null && (feed.isEmpty() || seq == feed.last() + 1)) {
-                feed.append(message);
+            if (messages != null && (feed.isEmpty() || first <= feed.last() + 1)) {
+                messages.forEach(feed::append);
                 feed.wakeAll();
                 return Future.succeededFuture();
             }
-            // A gap (announcements lost) or a row too large for the payload: read once for all.
-            long after = feed.isEmpty() ? seq - 1 : Math.max(feed.last(), seq - windowSize);
+            // A gap (announcements lost) or rows too large for the payload: read once for all.
+            long after = feed.isEmpty() ? first - 1 : Math.max(feed.last(), last - windowSize);
             return fill(feed, store.readAfter(room, after, windowSize));
         });
     }

@@ -18,56 +18,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Messages in PostgreSQL, the single source of truth: where seq is assigned, where each commit is
- * announced, and where every read goes. The {@code Future} methods are for the listener's event loop;
+ * Messages in PostgreSQL, the single source of truth: posts go through {@link GroupCommit}, which
+ * assigns seq and announces each commit; every read goes through here. The {@code Future} methods are for the listener's event loop;
  * the plain ones block and are for request threads only.
  */
 final class MessageStore {
 
     static final String CHANNEL = "pgchat";
 
-    /*
-     * One statement, so one round trip and one implicit transaction. The upsert on rooms takes the
-     * room's row lock: writers to one room serialize there, so seq is gap-free and in commit order,
-     * while writers to other rooms do not wait. NOTIFY is queued by the same transaction and sent on
-     * its commit; its payload must stay under 8000 bytes, so a message too large to travel whole
-     * is announced by room and seq and the listener reads the row.
-     */
-    private static final String POST = """
-            WITH r AS (
-                INSERT INTO rooms AS r (name, last_seq, last_sent_at)
-                VALUES ($1, 1, date_trunc('milliseconds', clock_timestamp()))
-                ON CONFLICT (name) DO UPDATE
-                    SET last_seq = r.last_seq + 1,
-                        last_sent_at = date_trunc('milliseconds', clock_timestamp())
-                RETURNING name, last_seq, last_sent_at
-            ), m AS (
-                INSERT INTO messages (room, seq, author, body, sent_at, idempotency_key)
-                SELECT name, last_seq, $2, $3, last_sent_at, $5 FROM r
-                RETURNING room, seq, author, body, sent_at
-            )
-            SELECT m.seq, m.sent_at, pg_notify($4,
-                CASE WHEN octet_length(p.whole) < 8000 THEN p.whole
-                     ELSE json_build_object('room', m.room, 'seq', m.seq)::text END)
-            FROM m, LATERAL (SELECT json_build_object('room', m.room, 'seq', m.seq, 'author', m.author,
-                    'body', m.body, 'sentAt', (extract(epoch FROM m.sent_at) * 1000)::bigint)::text AS whole) p
-            """;
     private static final String COLUMNS = "room, seq, author, body, sent_at";
     private static final String BETWEEN = "SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4";
     private static final String LATEST = "SELECT * FROM (SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) newest ORDER BY seq";
     private static final long TIMEOUT_SECONDS = 10;
-    private static final String UNIQUE_VIOLATION = "23505";
-    private static final String IDEMPOTENCY_INDEX = "messages_idempotency_key";
 
     private static final int MAX_KNOWN_ROOMS = 100_000;
 
     private final Pool pool;
+    private final GroupCommit commits;
     private final Set<String> knownRooms = ConcurrentHashMap.newKeySet();
 
     MessageStore(Pool pool) {
         this.pool = pool;
+        this.commits = new GroupCommit(pool);
     }
 
     /** Whether anyone has posted to the room; remembered once true, since rooms are never deleted. */
@@ -94,20 +68,21 @@ final class MessageStore {
     }
 
     Posted post(String room, MessageInput input, String idempotencyKey) {
-        Row row;
+        GroupCommit.Post post = commits.submit(new GroupCommit.Post(room, input.author(), input.body(), idempotencyKey));
+        GroupCommit.Stored stored;
         try {
-            row = await(pool.preparedQuery(POST)
-                    .execute(Tuple.of(room, input.author(), input.body(), CHANNEL, idempotencyKey))).iterator().next();
-        } catch (IllegalStateException e) {
-            if (idempotencyKey != null && e.getCause() instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
-                    && IDEMPOTENCY_INDEX.equals(pg.getConstraint())) {
-                return new Posted(stored(room, idempotencyKey), true);
+            stored = await(post.stored());
+        } catch (ApiError e) {
+            if (post.withdraw()) {
+                throw ApiError.unavailable("The database did not store the message in time; it was not stored. Retry.");
             }
             throw e;
         }
+        if (stored.duplicateKey()) {
+            return new Posted(stored(room, idempotencyKey), true);
+        }
         remember(room);
-        return new Posted(new Message(room, row.getLong("seq"), input.author(), input.body(),
-                instant(row.getOffsetDateTime("sent_at"))), false);
+        return new Posted(new Message(room, stored.seq(), input.author(), input.body(), instant(stored.sentAt())), false);
     }
 
     private Message stored(String room, String idempotencyKey) {

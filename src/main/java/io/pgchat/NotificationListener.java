@@ -9,6 +9,10 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -77,19 +81,48 @@ final class NotificationListener implements AutoCloseable {
         hub.resync();
     }
 
+    /**
+     * A payload lists the messages of one commit in order, each whole or, when too large to travel,
+     * as room and seq only. (A single object is the form of pgchat before group commit: still read,
+     * so old and new servers can share a database while one replaces the other.)
+     */
     private void onNotification(String payload) {
         try {
             JsonNode json = MAPPER.readTree(payload);
-            String room = json.path("room").asText();
-            long seq = json.path("seq").asLong();
-            Message message = json.has("body")
-                    ? new Message(room, seq, json.get("author").asText(), json.get("body").asText(),
-                            Instant.ofEpochMilli(json.get("sentAt").asLong()))
-                    : null;
-            hub.announced(room, seq, message);
+            Map<String, Announced> rooms = new LinkedHashMap<>();
+            for (JsonNode item : json.isArray() ? json : List.of(json)) {
+                String room = item.path("room").asText();
+                long seq = item.path("seq").asLong();
+                Message message = item.has("body")
+                        ? new Message(room, seq, item.get("author").asText(), item.get("body").asText(),
+                                Instant.ofEpochMilli(item.get("sentAt").asLong()))
+                        : null;
+                rooms.computeIfAbsent(room, r -> new Announced(seq)).add(seq, message);
+            }
+            rooms.forEach((room, announced) -> hub.announced(room, announced.first, announced.last, announced.messages));
         } catch (Exception e) {
             LOG.log(Level.WARNING, "Ignoring a notification on channel '" + MessageStore.CHANNEL
                     + "' that is not ours (" + payload.length() + " characters): " + e.getMessage());
+        }
+    }
+
+    /** One room's part of a notification: its seq range, and its messages unless some came without their row. */
+    private static final class Announced {
+        final long first;
+        long last;
+        List<Message> messages = new ArrayList<>();
+
+        Announced(long first) {
+            this.first = first;
+        }
+
+        void add(long seq, Message message) {
+            last = seq;
+            if (messages != null && message != null) {
+                messages.add(message);
+            } else {
+                messages = null;
+            }
         }
     }
 
