@@ -115,16 +115,8 @@ final class DeliveryHub {
 
     /** The next events after the cursor: from the shared window, or from the table when behind it. */
     Batch next(Subscriber subscriber, long cursor) {
-        List<RoomFeed.Event> events = subscriber.feed.after(cursor, pageSize);
-        if (events == null) {
-            return fromTable(subscriber.feed.room, cursor);
-        }
-        if (events.isEmpty()) {
-            return Batch.EMPTY;
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(events.size() * 256);
-        events.forEach(e -> bytes.writeBytes(e.bytes()));
-        return new Batch(bytes.toByteArray(), events.getLast().seq(), events.size(), false);
+        Batch batch = subscriber.feed.after(cursor, pageSize);
+        return batch != null ? batch : fromTable(subscriber.feed.room, cursor);
     }
 
     Batch fromTable(String room, long cursor) {

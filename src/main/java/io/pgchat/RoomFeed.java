@@ -2,8 +2,7 @@ package io.pgchat;
 
 import io.vertx.core.Future;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,6 +26,7 @@ final class RoomFeed {
     // The window is [first, last]; empty while last < first. Written before last, read after it.
     private volatile long first = 1;
     private volatile long last = 0;
+    private volatile Shared lastBuilt;
 
     RoomFeed(String room, int size) {
         this.room = room;
@@ -61,28 +61,45 @@ final class RoomFeed {
     }
 
     /**
-     * Up to max events after the cursor, in order; empty when there is nothing newer yet; null when
-     * the window cannot answer and the caller must read the table.
+     * Up to max events after the cursor, in order and ready for one write; empty when there is
+     * nothing newer yet; null when the window cannot answer and the caller must read the table.
+     * Subscribers that keep up all ask for the same batch, so the last one built is shared.
      */
-    List<Event> after(long cursor, int max) {
+    DeliveryHub.Batch after(long cursor, int max) {
         long end = last;
         long start = first;
         if (cursor >= end) {
-            return List.of();
+            return DeliveryHub.Batch.EMPTY;
         }
         if (cursor + 1 < start) {
             return null;
         }
         int count = (int) Math.min(end - cursor, max);
-        List<Event> events = new ArrayList<>(count);
-        for (long seq = cursor + 1; seq <= cursor + count; seq++) {
+        Shared shared = lastBuilt;
+        if (shared != null && shared.after == cursor && shared.batch.count() == count) {
+            return shared.batch;
+        }
+        Event[] events = new Event[count];
+        int bytes = 0;
+        for (int i = 0; i < count; i++) {
+            long seq = cursor + 1 + i;
             Event event = ring[slot(seq)];
             if (event == null || event.seq() != seq) {
                 return null;
             }
-            events.add(event);
+            events[i] = event;
+            bytes += event.bytes().length;
         }
-        return events;
+        ByteBuffer joined = ByteBuffer.allocate(bytes);
+        for (Event event : events) {
+            joined.put(event.bytes());
+        }
+        DeliveryHub.Batch batch = new DeliveryHub.Batch(joined.array(), cursor + count, count, false);
+        lastBuilt = new Shared(cursor, batch);
+        return batch;
+    }
+
+    private record Shared(long after, DeliveryHub.Batch batch) {
     }
 
     void wakeAll() {
