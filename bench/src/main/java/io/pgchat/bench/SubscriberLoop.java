@@ -114,6 +114,7 @@ final class SubscriberLoop implements Runnable {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             if (channel.connect(address)) {
+                now = System.nanoTime();
                 sendRequest(s, channel.register(selector, SelectionKey.OP_READ, s));
             } else {
                 channel.register(selector, SelectionKey.OP_CONNECT, s);
