@@ -88,7 +88,7 @@ final class Options {
             throw new IllegalArgumentException("catchup measures resuming from pgchat's table with Last-Event-ID;"
                     + " Nchan keeps only a bounded in-memory buffer with ids of its own, so it is pgchat only");
         }
-        v.forEach((k, value) -> parameters.put(k, value.matches("-?\\d+(\\.\\d+)?") ? (Object) Double.valueOf(value) : value));
+        v.forEach((k, value) -> parameters.put(k, number(value)));
         parameters.put("url", url.toString());
         parameters.put("room", room);
     }
@@ -109,6 +109,14 @@ final class Options {
             given.put(flag.substring(2), args[++i]);
         }
         return new Options(args[0], given);
+    }
+
+    /** Numbers as JSON numbers in the report's parameters. */
+    private static Object number(String value) {
+        if (value.matches("-?\\d{1,18}")) {
+            return Long.valueOf(value);
+        }
+        return value.matches("-?\\d+\\.\\d+") ? Double.valueOf(value) : value;
     }
 
     private static int positive(Map<String, String> v, String key) {
