@@ -22,6 +22,7 @@ final class Publishers {
     private final String[] roomNames;
     private final String host;
     private final AtomicLong next = new AtomicLong();
+    private final LongAdder sent = new LongAdder();
     private final LongAdder acked = new LongAdder();
     private final LongAdder finished = new LongAdder();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
@@ -61,7 +62,7 @@ final class Publishers {
     }
 
     long sent() {
-        return Math.min(next.get(), ledger.count);
+        return sent.sum();
     }
 
     long acked() {
@@ -95,6 +96,7 @@ final class Publishers {
             byte[] request = request((int) n);
             long start = System.nanoTime();
             ledger.startNanos[(int) n] = start;
+            sent.increment();
             try {
                 if (connection == null) {
                     connection = new HttpConnection(options.host(), options.port());
