@@ -1,0 +1,193 @@
+package io.pgchat.bench;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * fanout, rooms and storm: subscribers connect first, then publishers post, and every subscriber
+ * must receive every acked message of its room once and in order.
+ */
+final class LiveBench {
+
+    private final Options o;
+    private final long start;
+    private final long deadline;
+    private final boolean storm;
+    private final String[] rooms;
+    private final int perRoom;
+    private final Ledger ledger;
+    private final Subscribers subscribers;
+    private final Publishers publishers;
+
+    LiveBench(Options o, long start) throws java.io.IOException {
+        this.o = o;
+        this.start = start;
+        this.deadline = start + (long) (o.timeoutSeconds * 1e9);
+        this.storm = o.mode.equals("storm");
+        boolean manyRooms = o.mode.equals("rooms");
+        this.rooms = new String[manyRooms ? o.rooms : 1];
+        for (int r = 0; r < rooms.length; r++) {
+            rooms[r] = manyRooms ? o.room + "_" + r : o.room;
+        }
+        this.perRoom = manyRooms ? o.subscribersPerRoom : o.subscribers;
+        int count = storm ? (int) Math.ceil(o.rate * o.seconds) : o.messages;
+        this.ledger = new Ledger(count, rooms.length);
+        this.subscribers = new Subscribers(o);
+        // Publish order is known only with one publisher connection: then n must arrive ascending.
+        boolean orderByN = o.publishers == 1;
+        for (int r = 0; r < rooms.length; r++) {
+            for (int i = 0; i < perRoom; i++) {
+                Subscription s = subscribers.add(r, rooms[r], ledger, 0, orderByN);
+                s.undisturbed = s.index % 2 == 0;
+            }
+        }
+        this.publishers = new Publishers(o, ledger, rooms);
+    }
+
+    Report run() throws InterruptedException {
+        Report report;
+        try (Progress progress = new Progress(o.mode, start, this::status)) {
+            report = measure();
+        }
+        return report;
+    }
+
+    private Report measure() throws InterruptedException {
+        subscribers.connectAll();
+        if (!subscribers.awaitConnected(deadline)) {
+            subscribers.stop();
+            return new Report(o, start).timedOut("connecting subscribers")
+                    .put("subscribers_live", subscribers.live()).put("subscribers_failed", subscribers.failed());
+        }
+        if (subscribers.live() == 0) {
+            subscribers.stop();
+            return new Report(o, start).failIf(true).put("subscribers_failed", subscribers.failed())
+                    .put("errors", subscribers.errors());
+        }
+        Histogram[][] bySecond = storm ? watchUndisturbed() : null;
+        publishers.start(deadline);
+        long stormAt = storm ? dropHalfAfter(o.stormAfter) : 0;
+        boolean allPosted = publishers.await();
+        long drainUntil = Math.min(System.nanoTime() + (long) (o.drainSeconds * 1e9), deadline);
+        while (subscribers.delivered() < expected() && System.nanoTime() < drainUntil) {
+            Thread.sleep(10);
+        }
+        subscribers.stop();
+
+        Report report = new Report(o, start);
+        if (!allPosted) {
+            report.timedOut("publishing");
+        }
+        Subscribers.Tally tally = subscribers.tally(ledger::ackedBitsOf);
+        long lastEvent = subscribers.lastEventAt();
+        report.put("subscribers", subscribers.all.size()).put("rooms", rooms.length)
+                .put("posts_sent", publishers.sent()).put("posts_acked", publishers.acked())
+                .put("posts_per_s", Report.perSecond(publishers.acked(), publishers.endedAt - publishers.t0))
+                .put("deliveries", tally.deliveries)
+                .put("deliveries_expected", expected())
+                .put("deliveries_per_s", Report.perSecond(tally.deliveries, lastEvent - publishers.t0))
+                .put("last_event_after_last_ack_ms", Math.round((lastEvent - publishers.endedAt) / 1e5) / 10.0)
+                .put("latency_ms", Report.latency(subscribers.latency()))
+                .put("post_latency_ms", Report.latency(publishers.latency()))
+                .correctness(tally);
+        if (storm) {
+            stormReport(report, stormAt, bySecond);
+        }
+        Map<String, Object> errors = new java.util.TreeMap<>(publishers.errors());
+        errors.putAll(subscribers.errors());
+        return report.put("errors", errors).failIf(!errors.isEmpty() && !storm);
+    }
+
+    /** Every acked message times the subscribers of its room that got going. */
+    private long expected() {
+        long total = 0;
+        for (int r = 0; r < rooms.length; r++) {
+            total += ledger.ackedIn(r);
+        }
+        return total * perRoom - (long) subscribers.failed() * total / rooms.length;
+    }
+
+    private String status() {
+        return String.format("subscribers %d/%d (%d failed) posted %d/%d acked %d delivered %d/%d %s",
+                subscribers.live(), subscribers.all.size(), subscribers.failed(), publishers.sent(), ledger.count,
+                publishers.acked(), subscribers.delivered(), expected(), rate.next(subscribers.delivered()));
+    }
+
+    private final RateMeter rate = new RateMeter("deliveries");
+
+    /** Storm: the undisturbed half's latencies by second of publishing, to pick out the storm's window later. */
+    private Histogram[][] watchUndisturbed() throws InterruptedException {
+        int seconds = (int) Math.ceil(o.seconds) + 2;
+        Histogram[][] all = new Histogram[subscribers.loops.size()][];
+        long t0 = System.nanoTime();
+        java.util.concurrent.CountDownLatch set = new java.util.concurrent.CountDownLatch(all.length);
+        for (int i = 0; i < all.length; i++) {
+            Histogram[] h = new Histogram[seconds];
+            for (int k = 0; k < seconds; k++) {
+                h[k] = new Histogram();
+            }
+            all[i] = h;
+            SubscriberLoop loop = subscribers.loops.get(i);
+            loop.submit(() -> {
+                loop.undisturbedBySecond = h;
+                loop.publishT0 = t0;
+                set.countDown();
+            });
+        }
+        set.await();
+        return all;
+    }
+
+    private long dropHalfAfter(double seconds) throws InterruptedException {
+        long at = publishers.t0 + (long) (seconds * 1e9);
+        while (System.nanoTime() < at) {
+            Thread.sleep(Math.max(1, (at - System.nanoTime()) / 1_000_000));
+        }
+        Map<SubscriberLoop, List<Subscription>> byLoop = new HashMap<>();
+        for (Subscription s : subscribers.all) {
+            if (!s.undisturbed) {
+                byLoop.computeIfAbsent(s.loop, l -> new ArrayList<>()).add(s);
+            }
+        }
+        byLoop.forEach(SubscriberLoop::dropAndResume);
+        System.err.printf("[storm] dropped %d subscribers, they resume now%n",
+                byLoop.values().stream().mapToInt(List::size).sum());
+        return at;
+    }
+
+    /** How long the resumed half took to be live again, and the undisturbed half's latency meanwhile. */
+    private void stormReport(Report report, long stormAt, Histogram[][] bySecond) {
+        Histogram catchUp = new Histogram();
+        long notLiveAgain = 0;
+        long lastLiveAgain = stormAt;
+        for (Subscription s : subscribers.all) {
+            if (s.undisturbed) {
+                continue;
+            }
+            if (s.liveAgainAt == 0) {
+                notLiveAgain++;
+            } else {
+                catchUp.recordNanos(s.liveAgainAt - s.droppedAt);
+                lastLiveAgain = Math.max(lastLiveAgain, s.liveAgainAt);
+            }
+        }
+        long t0 = subscribers.loops.get(0).publishT0;
+        int from = (int) ((stormAt - t0) / 1_000_000_000L);
+        int to = (int) Math.max(from + 1, Math.ceil((lastLiveAgain - t0) / 1e9));
+        Histogram window = new Histogram();
+        for (Histogram[] loop : bySecond) {
+            for (int k = from; k < Math.min(to, loop.length); k++) {
+                window.add(loop[k]);
+            }
+        }
+        Map<String, Object> stormFields = new java.util.LinkedHashMap<>();
+        stormFields.put("resumed", subscribers.all.size() / 2);
+        stormFields.put("not_live_again", notLiveAgain);
+        stormFields.put("catch_up_ms", Report.latency(catchUp));
+        stormFields.put("window_s", List.of(from, to));
+        stormFields.put("undisturbed_latency_ms", Report.latency(window));
+        report.put("storm", stormFields).failIf(notLiveAgain > 0);
+    }
+}
