@@ -12,6 +12,7 @@ import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
@@ -42,7 +43,8 @@ final class PgChat implements AutoCloseable {
         vertx = Vertx.vertx();
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.poolSize()))
-                .connectingTo(config.requireDatabase())
+                // Parsing and planning the group-commit statement each time cost PostgreSQL more than running it.
+                .connectingTo(new PgConnectOptions(config.requireDatabase()).setCachePreparedStatements(true))
                 .using(vertx)
                 .build();
         MessageStore store = new MessageStore(pool);
@@ -78,6 +80,11 @@ final class PgChat implements AutoCloseable {
                     .routing(routing -> routing(routing, store, hub, metrics, slowRequests, config))
                     .build()
                     .start();
+            if (!server.isRunning()) {
+                // Helidon logs the cause and returns a stopped server rather than throwing.
+                throw new IllegalStateException("Cannot listen on " + config.host() + ":" + config.port()
+                        + " (is another server using the port? PORT sets another)");
+            }
         } catch (Exception e) {
             slowRequests.close();
             hub.close();

@@ -125,6 +125,17 @@ class OperationsTest {
     }
 
     @Test
+    void aPortAlreadyInUseStopsTheStartWithAReason() throws Exception {
+        try (TestServer first = TestServer.start()) {
+            Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> TestServer.start("server.port", String.valueOf(first.chat.port())).close());
+            assertTrue(String.valueOf(refused.getMessage()).contains("Cannot listen on 127.0.0.1:" + first.chat.port()),
+                    String.valueOf(refused));
+            assertEquals(200, first.get("/observe/health").statusCode(), "the server holding the port goes on");
+        }
+    }
+
+    @Test
     void jsonLogsWriteOneObjectPerLine() throws Exception {
         RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere",
                 "PGCHAT_LOG_FORMAT", "json"));
