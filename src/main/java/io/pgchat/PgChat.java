@@ -87,6 +87,7 @@ final class PgChat implements AutoCloseable {
             }
         } catch (Exception e) {
             slowRequests.close();
+            listener.close();
             hub.close();
             metrics.close();
             vertx.close();
