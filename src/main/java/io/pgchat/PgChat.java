@@ -12,6 +12,7 @@ import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
@@ -42,11 +43,12 @@ final class PgChat implements AutoCloseable {
         vertx = Vertx.vertx();
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.poolSize()))
-                .connectingTo(config.requireDatabase())
+                .connectingTo(named(config.requireDatabase()))
                 .using(vertx)
                 .build();
         MessageStore store = new MessageStore(pool);
-        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
+        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit(),
+                config.poolSize());
         metrics = new ChatMetrics(hub::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());
@@ -91,6 +93,16 @@ final class PgChat implements AutoCloseable {
                 + (config.embedded() ? " embedded" : "")
                 + config.listenDatabase().map(l -> ", LISTEN via " + ChatConfig.describe(l)).orElse("")
                 + ", pool of " + config.poolSize() + ")");
+    }
+
+    /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */
+    private static PgConnectOptions named(PgConnectOptions database) {
+        PgConnectOptions options = new PgConnectOptions(database);
+        String name = options.getProperties().get("application_name");
+        if (name == null || name.equals(PgConnectOptions.DEFAULT_PROPERTIES.get("application_name"))) {
+            options.addProperty("application_name", "pgchat");
+        }
+        return options;
     }
 
     static PgChat start(Config serverConfig, ChatConfig config) throws Exception {
