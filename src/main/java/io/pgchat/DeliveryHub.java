@@ -38,6 +38,7 @@ final class DeliveryHub {
      * would otherwise queue a thousand reads ahead of every post, and posting would stall for seconds.
      */
     private final Semaphore catchUps;
+    private volatile boolean closed;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("pgchat-slow-client-watchdog").factory());
 
@@ -60,6 +61,10 @@ final class DeliveryHub {
             f.subscribers.add(joined[0]);
             return f;
         });
+        if (closed) {
+            // It joined as the server stopped: it ends at once, and its client resumes elsewhere.
+            joined[0].close();
+        }
         return joined[0];
     }
 
@@ -162,6 +167,7 @@ final class DeliveryHub {
 
     /** Ends every stream, so clients reconnect (to this server once it is back, or to another). */
     void close() {
+        closed = true;
         watchdog.shutdownNow();
         feeds.values().forEach(feed -> feed.subscribers.forEach(Subscriber::close));
     }

@@ -20,6 +20,7 @@ import com.sun.management.UnixOperatingSystemMXBean;
 
 import java.lang.System.Logger;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.List;
 import java.lang.System.Logger.Level;
 
@@ -38,8 +39,11 @@ final class PgChat implements AutoCloseable {
     private final NotificationListener listener;
     private final WebServer server;
     private final SlowRequests slowRequests;
+    private final GracefulStop stop = new GracefulStop();
+    private final Duration shutdownGrace;
 
     private PgChat(Config serverConfig, ChatConfig config) throws Exception {
+        shutdownGrace = config.shutdownGrace();
         vertx = Vertx.vertx();
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.poolSize()))
@@ -77,7 +81,7 @@ final class PgChat implements AutoCloseable {
                             .addReceiveListener(slowRequests)
                             .build()))
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, config))
+                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, stop, config))
                     .build()
                     .start();
         } catch (Exception e) {
@@ -110,7 +114,7 @@ final class PgChat implements AutoCloseable {
     }
 
     static void routing(HttpRouting.Builder routing, MessageStore store, DeliveryHub hub, ChatMetrics metrics,
-                        SlowRequests slowRequests, ChatConfig config) {
+                        SlowRequests slowRequests, GracefulStop stop, ChatConfig config) {
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
@@ -118,6 +122,7 @@ final class PgChat implements AutoCloseable {
                         slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
+        routing.addFilter(stop);
     }
 
     /**
@@ -149,16 +154,36 @@ final class PgChat implements AutoCloseable {
         return hub.subscribers();
     }
 
-    /** Ends every stream first, so clients reconnect elsewhere, then stops taking requests. */
+    /**
+     * Steps aside for the other servers on the database, saying each step in the log: new requests
+     * are refused (503, so clients go elsewhere), streams end (their clients resume elsewhere from
+     * their Last-Event-ID), requests in flight finish within the grace period (a post is answered
+     * once committed), and only then do the port and the database connections close.
+     */
     @Override
     public void close() {
-        LOG.log(Level.INFO, "pgchat stopping: closing " + hub.subscribers() + " streams");
+        LOG.log(Level.INFO, "pgchat stopping: refusing new requests (503) and ending " + hub.subscribers()
+                + " streams, so clients go to another server");
+        stop.begin();
         hub.close();
+        try {
+            int unfinished = stop.awaitQuiet(shutdownGrace);
+            if (unfinished == 0) {
+                LOG.log(Level.INFO, "Every request in flight is answered");
+            } else {
+                LOG.log(Level.WARNING, unfinished + " requests still in flight after " + shutdownGrace.toSeconds()
+                        + " s (pgchat.shutdown.grace.seconds); cutting them off");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.stop();
+        LOG.log(Level.INFO, "Stopped accepting connections");
         slowRequests.close();
         listener.close();
         metrics.close();
         pool.close().toCompletionStage().toCompletableFuture().join();
         vertx.close().toCompletionStage().toCompletableFuture().join();
+        LOG.log(Level.INFO, "Closed the database connections");
     }
 }

@@ -36,7 +36,7 @@ class DatabaseOutageTest {
         String room = TestServer.room("outage");
         try (TcpProxy proxy = TcpProxy.toTestDatabase();
              TestServer server = TestServer.start(Map.of("DATABASE_URL", TcpProxy.databaseUrlThrough(proxy)));
-             Subscribers subscribers = new Subscribers(server, room, 4)) {
+             Subscribers subscribers = new Subscribers(server.http, List.of(server.uri("/")), room, 4)) {
             URI uri = server.uri("/");
             Posters posters = new Posters(server.http, room, 4, List.of(uri));
             posters.awaitCreated(100, Duration.ofSeconds(20));
@@ -94,14 +94,18 @@ class DatabaseOutageTest {
         return health;
     }
 
-    /** Several resuming subscribers of one room on one server. */
+    /** Several resuming subscribers of one room, preferring the first of the servers. */
     static final class Subscribers implements AutoCloseable {
         private final List<ResumingSubscriber> all = new ArrayList<>();
 
-        Subscribers(TestServer server, String room, int count) {
+        Subscribers(java.net.http.HttpClient http, List<URI> servers, String room, int count) {
             for (int i = 0; i < count; i++) {
-                all.add(new ResumingSubscriber(server.http, () -> server.uri("/"), room));
+                all.add(new ResumingSubscriber(http, servers, room));
             }
+        }
+
+        List<Integer> connections() {
+            return all.stream().map(ResumingSubscriber::connections).toList();
         }
 
         List<List<Long>> await(int count, Duration timeout) throws InterruptedException {

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Posters implements AutoCloseable {
 
-    /** One post's outcome: status and seq or error code, or the failure when no answer came at all. */
-    record Answer(URI server, int status, long seq, String error, boolean retryAfter, IOException noAnswer) {
+    /** One post's outcome (at: System.nanoTime() then): status and seq or error code, or the failure when no answer came. */
+    record Answer(URI server, long at, int status, long seq, String error, boolean retryAfter, IOException noAnswer) {
     }
 
     private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
@@ -60,7 +60,7 @@ final class Posters implements AutoCloseable {
                     server++;
                 }
             } catch (IOException e) {
-                answers.add(new Answer(uri, 0, 0, null, false, e));
+                answers.add(new Answer(uri, System.nanoTime(), 0, 0, null, false, e));
             } catch (InterruptedException e) {
                 return;
             }
@@ -74,7 +74,7 @@ final class Posters implements AutoCloseable {
         } catch (AssertionError notJson) {
             body = Json.parse(Json.object("error", "not JSON: " + response.body()));
         }
-        return new Answer(server, response.statusCode(), body.path("seq").asLong(0),
+        return new Answer(server, System.nanoTime(), response.statusCode(), body.path("seq").asLong(0),
                 body.has("error") ? body.get("error").asText() : null,
                 response.headers().firstValue("Retry-After").isPresent(), null);
     }

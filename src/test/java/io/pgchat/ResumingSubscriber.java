@@ -6,12 +6,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
- * A subscriber that behaves as EventSource does: whenever its stream ends, is refused or cannot
- * connect, it connects again, to whichever server the test names at that moment, with the id of the
- * last event it received. It keeps every seq it received, duplicates included, so a test can see them.
+ * A subscriber that behaves as EventSource behind a load balancer does: whenever its stream ends, it
+ * connects again with the id of the last event it received, to the next of the servers when its
+ * own refused it (a 503, or no connection). It keeps every seq it received, duplicates included.
  */
 final class ResumingSubscriber implements AutoCloseable {
 
@@ -23,16 +22,17 @@ final class ResumingSubscriber implements AutoCloseable {
     private volatile SseClient current;
     private volatile boolean closed;
 
-    /** Follows the room from its first message; server gives the base URI (http://host:port) to connect to. */
-    ResumingSubscriber(HttpClient http, Supplier<URI> server, String room) {
-        thread = Thread.ofVirtual().start(() -> run(http, server, room));
+    /** Follows the room from its first message, on the first of the servers (base URIs) that serves it. */
+    ResumingSubscriber(HttpClient http, List<URI> servers, String room) {
+        thread = Thread.ofVirtual().start(() -> run(http, servers, room));
     }
 
-    private void run(HttpClient http, Supplier<URI> server, String room) {
+    private void run(HttpClient http, List<URI> servers, String room) {
         long last = 0;
+        int server = 0;
         while (!closed) {
             connections.incrementAndGet();
-            current = SseClient.open(http, server.get().resolve(EventStreamTest.events(room)),
+            current = SseClient.open(http, servers.get(server).resolve(EventStreamTest.events(room)),
                     "Last-Event-ID", Long.toString(last));
             try (SseClient client = current) {
                 for (SseClient.Event event; (event = client.nextOrEnd()) != null; ) {
@@ -44,11 +44,18 @@ final class ResumingSubscriber implements AutoCloseable {
                         }
                     }
                 }
+                if (refused(client) && server + 1 < servers.size()) {
+                    server++;
+                }
                 Thread.sleep(RETRY);
             } catch (InterruptedException e) {
                 return;
             }
         }
+    }
+
+    private static boolean refused(SseClient client) {
+        return client.response.isCompletedExceptionally() || client.response.getNow(null).statusCode() == 503;
     }
 
     /** Waits until count seqs arrived (or the timeout passed) and returns what arrived. */
