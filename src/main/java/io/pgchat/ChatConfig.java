@@ -26,6 +26,7 @@ record ChatConfig(
         Duration retry,
         Duration slowClientLimit,
         Duration slowRequestLimit,
+        Duration shutdownGrace,
         int windowSize,
         int pageSize,
         int historyLimit,
@@ -79,6 +80,7 @@ record ChatConfig(
                 Duration.ofMillis(chat.get("retry.millis").asInt().orElse(2000)),
                 Duration.ofSeconds(chat.get("slow.client.seconds").asInt().orElse(10)),
                 Duration.ofMillis(chat.get("slow.request.millis").asInt().orElse(10_000)),
+                Duration.ofSeconds(chat.get("shutdown.grace.seconds").asInt().orElse(5)),
                 chat.get("window.size").asInt().orElse(1024),
                 chat.get("page.size").asInt().orElse(1000),
                 chat.get("history.limit").asInt().orElse(100),
@@ -115,7 +117,7 @@ record ChatConfig(
     ChatConfig withEmbeddedDatabase(PgConnectOptions options) {
         return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
                 poolSize,
-                heartbeat, retry, slowClientLimit, slowRequestLimit, windowSize, pageSize, historyLimit, historyMaxLimit,
+                heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, windowSize, pageSize, historyLimit, historyMaxLimit,
                 maxRequestBytes, limits, corsOrigins, auth);
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,11 +33,18 @@ final class DeliveryHub {
     private final MessageStore store;
     private final int windowSize;
     private final int pageSize;
+    /**
+     * Catch-up reads may use all but two of the pool's connections: a thousand clients resuming at once
+     * would otherwise queue a thousand reads ahead of every post, and posting would stall for seconds.
+     */
+    private final Semaphore catchUps;
+    private volatile boolean closed;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("pgchat-slow-client-watchdog").factory());
 
-    DeliveryHub(MessageStore store, int windowSize, int pageSize, Duration slowClientLimit) {
+    DeliveryHub(MessageStore store, int windowSize, int pageSize, Duration slowClientLimit, int poolSize) {
         this.store = store;
+        this.catchUps = new Semaphore(Math.max(1, poolSize - 2));
         this.windowSize = windowSize;
         this.pageSize = pageSize;
         long limit = slowClientLimit.toNanos();
@@ -53,6 +61,10 @@ final class DeliveryHub {
             f.subscribers.add(joined[0]);
             return f;
         });
+        if (closed) {
+            // It joined as the server stopped: it ends at once, and its client resumes elsewhere.
+            joined[0].close();
+        }
         return joined[0];
     }
 
@@ -120,7 +132,13 @@ final class DeliveryHub {
     }
 
     Batch fromTable(String room, long cursor) {
-        List<Message> messages = store.after(room, cursor, pageSize);
+        List<Message> messages;
+        catchUps.acquireUninterruptibly();
+        try {
+            messages = store.after(room, cursor, pageSize);
+        } finally {
+            catchUps.release();
+        }
         if (messages.isEmpty()) {
             return Batch.EMPTY;
         }
@@ -144,6 +162,7 @@ final class DeliveryHub {
 
     /** Ends every stream, so clients reconnect (to this server once it is back, or to another). */
     void close() {
+        closed = true;
         watchdog.shutdownNow();
         feeds.values().forEach(feed -> feed.subscribers.forEach(Subscriber::close));
     }

@@ -20,6 +20,7 @@ import com.sun.management.UnixOperatingSystemMXBean;
 
 import java.lang.System.Logger;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.List;
 import java.lang.System.Logger.Level;
 
@@ -38,17 +39,21 @@ final class PgChat implements AutoCloseable {
     private final NotificationListener listener;
     private final WebServer server;
     private final SlowRequests slowRequests;
+    private final GracefulStop stop = new GracefulStop();
+    private final Duration shutdownGrace;
 
     private PgChat(Config serverConfig, ChatConfig config) throws Exception {
+        shutdownGrace = config.shutdownGrace();
         vertx = Vertx.vertx();
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.poolSize()))
                 // Parsing and planning the group-commit statement each time cost PostgreSQL more than running it.
-                .connectingTo(new PgConnectOptions(config.requireDatabase()).setCachePreparedStatements(true))
+                .connectingTo(named(config.requireDatabase()).setCachePreparedStatements(true))
                 .using(vertx)
                 .build();
         MessageStore store = new MessageStore(pool);
-        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit());
+        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit(),
+                config.poolSize());
         metrics = new ChatMetrics(hub::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());
@@ -77,7 +82,7 @@ final class PgChat implements AutoCloseable {
                             .addReceiveListener(slowRequests)
                             .build()))
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, config))
+                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, stop, config))
                     .build()
                     .start();
             if (!server.isRunning()) {
@@ -101,12 +106,22 @@ final class PgChat implements AutoCloseable {
                 + ", pool of " + config.poolSize() + ")");
     }
 
+    /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */
+    private static PgConnectOptions named(PgConnectOptions database) {
+        PgConnectOptions options = new PgConnectOptions(database);
+        String name = options.getProperties().get("application_name");
+        if (name == null || name.equals(PgConnectOptions.DEFAULT_PROPERTIES.get("application_name"))) {
+            options.addProperty("application_name", "pgchat");
+        }
+        return options;
+    }
+
     static PgChat start(Config serverConfig, ChatConfig config) throws Exception {
         return new PgChat(serverConfig, config);
     }
 
     static void routing(HttpRouting.Builder routing, MessageStore store, DeliveryHub hub, ChatMetrics metrics,
-                        SlowRequests slowRequests, ChatConfig config) {
+                        SlowRequests slowRequests, GracefulStop stop, ChatConfig config) {
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
@@ -114,6 +129,7 @@ final class PgChat implements AutoCloseable {
                         slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
+        routing.addFilter(stop);
     }
 
     /**
@@ -145,16 +161,36 @@ final class PgChat implements AutoCloseable {
         return hub.subscribers();
     }
 
-    /** Ends every stream first, so clients reconnect elsewhere, then stops taking requests. */
+    /**
+     * Steps aside for the other servers on the database, saying each step in the log: new requests
+     * are refused (503, so clients go elsewhere), streams end (their clients resume elsewhere from
+     * their Last-Event-ID), requests in flight finish within the grace period (a post is answered
+     * once committed), and only then do the port and the database connections close.
+     */
     @Override
     public void close() {
-        LOG.log(Level.INFO, "pgchat stopping: closing " + hub.subscribers() + " streams");
+        LOG.log(Level.INFO, "pgchat stopping: refusing new requests (503) and ending " + hub.subscribers()
+                + " streams, so clients go to another server");
+        stop.begin();
         hub.close();
+        try {
+            int unfinished = stop.awaitQuiet(shutdownGrace);
+            if (unfinished == 0) {
+                LOG.log(Level.INFO, "Every request in flight is answered");
+            } else {
+                LOG.log(Level.WARNING, unfinished + " requests still in flight after " + shutdownGrace.toSeconds()
+                        + " s (pgchat.shutdown.grace.seconds); cutting them off");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.stop();
+        LOG.log(Level.INFO, "Stopped accepting connections");
         slowRequests.close();
         listener.close();
         metrics.close();
         pool.close().toCompletionStage().toCompletableFuture().join();
         vertx.close().toCompletionStage().toCompletableFuture().join();
+        LOG.log(Level.INFO, "Closed the database connections");
     }
 }

@@ -5,17 +5,11 @@ import org.junit.jupiter.api.Test;
 
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -144,76 +138,6 @@ class OperationsTest {
         var json = Json.parse(error);
         assertEquals("SEVERE", json.get("level").asText());
         assertTrue(json.get("message").asText().startsWith("pgchat cannot start: Cannot reach PostgreSQL"), error);
-    }
-
-    /** The real entry point in its own JVM, as `java -jar` runs it, with only the given environment. */
-    private static final class RunningMain {
-        private static final Pattern SERVING = Pattern.compile("serving on http://\\S+:(\\d+) ");
-        private final Process process;
-        private final StringBuffer output = new StringBuffer();
-        private final HttpClient http = HttpClient.newHttpClient();
-        private final Thread reader;
-        private int port;
-
-        private RunningMain(Process process) {
-            this.process = process;
-            this.reader = Thread.ofVirtual().start(() -> {
-                try (var lines = process.inputReader(StandardCharsets.UTF_8)) {
-                    lines.lines().forEach(line -> output.append(line).append('\n'));
-                } catch (IOException e) {
-                    // the process ended
-                }
-            });
-        }
-
-        /** Starts and waits until it serves or exits. */
-        static RunningMain start(Map<String, String> env) throws Exception {
-            ProcessBuilder builder = new ProcessBuilder(
-                    System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName())
-                    .redirectErrorStream(true);
-            builder.environment().keySet().removeIf(name -> name.startsWith("PG") || name.endsWith("DATABASE_URL"));
-            builder.environment().putAll(env);
-            builder.environment().put("PORT", "0");
-            RunningMain run = new RunningMain(builder.start());
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (run.process.isAlive() && System.nanoTime() < deadline) {
-                Matcher serving = SERVING.matcher(run.output);
-                if (serving.find()) {
-                    run.port = Integer.parseInt(serving.group(1));
-                    return run;
-                }
-                Thread.sleep(50);
-            }
-            return run;
-        }
-
-        URI uri(String path) {
-            return URI.create("http://127.0.0.1:" + port + path);
-        }
-
-        HttpResponse<String> post(String room, String body) throws Exception {
-            return http.send(HttpRequest.newBuilder(uri("/api/rooms/" + room + "/messages"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", "test", "body", body))).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        }
-
-        /** Sends SIGTERM and returns the exit code. (Process.destroy would also close its output.) */
-        int stop() throws Exception {
-            process.toHandle().destroy();
-            return exit();
-        }
-
-        int exit() throws Exception {
-            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the server should exit by itself: " + output);
-            reader.join(Duration.ofSeconds(10));
-            return process.exitValue();
-        }
-
-        String output() {
-            return output.toString();
-        }
     }
 
     static double metric(TestServer server, String name) throws Exception {

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -44,14 +43,9 @@ class SlowSubscriberTest {
         try (TestServer server = TestServer.start("pgchat.slow.client.seconds", "1");
              ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
              SseClient fast = server.subscribe(EventStreamTest.events(room));
-             Socket slow = new Socket()) {
-            slow.setReceiveBufferSize(4096);
-            slow.connect(new InetSocketAddress("127.0.0.1", server.chat.port()));
-            slow.getOutputStream().write(("GET " + EventStreamTest.events(room) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            InputStream slowIn = slow.getInputStream();
+             Socket slow = stalledReader(server, room)) {
             ByteArrayOutputStream slowBytes = new ByteArrayOutputStream();
-            slowBytes.write(slowIn.read()); // the stream is open; from now on this client reads nothing
+            slowBytes.write('H'); // the one byte stalledReader read
             EventStreamTest.awaitOpen(fast);
 
             List<Future<?>> posts = new ArrayList<>();
@@ -66,12 +60,15 @@ class SlowSubscriberTest {
             for (Future<?> post : posts) {
                 post.get(2, TimeUnit.MINUTES);
             }
+            long postedAt = System.nanoTime();
 
             List<String> all = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
             assertEquals(all, EventStreamTest.ids(fast, total), "the reading subscriber got everything");
 
             // The server gave up on the stalled one: reading now ends in EOF (or a reset) after what was sent.
             readToEnd(slow, slowBytes, Duration.ofSeconds(20));
+            // Its writes stalled before the posting ended, so the 1 s limit ran out by then, or soon after.
+            assertTrue(System.nanoTime() - postedAt < Duration.ofSeconds(4).toNanos(), "disconnected within the limit");
             List<Long> received = completeEvents(slowBytes.toByteArray());
             assertTrue(received.size() < total, "it was cut off before the end: " + received.size());
             assertEquals(LongStream.rangeClosed(1, received.size()).boxed().toList(), received, "in order, no gap");
@@ -84,6 +81,79 @@ class SlowSubscriberTest {
                 assertEquals(List.of(), resumed.drain(Duration.ofMillis(500)));
             }
         }
+    }
+
+    @Test
+    void stalledReadersHoldNoQueueOfTheirOwnAndDelayNoOneElse() throws Exception {
+        String room = TestServer.room("stalled");
+        String body = "x".repeat(MessageInput.MAX_BODY);
+        int stalledCount = 10;
+        int total = 2000;
+        List<Socket> stalled = new ArrayList<>();
+        // A limit long enough that they stay connected, and stalled, throughout.
+        try (TestServer server = TestServer.start("pgchat.slow.client.seconds", "60");
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < stalledCount; i++) {
+                stalled.add(stalledReader(server, room));
+            }
+            long heapBefore = usedHeapAfterGc();
+            List<Future<?>> posts = new ArrayList<>();
+            for (int p = 0; p < 4; p++) {
+                posts.add(threads.submit(() -> {
+                    for (int i = 0; i < total / 4; i++) {
+                        server.say(room, "alice", body);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> post : posts) {
+                post.get(2, TimeUnit.MINUTES);
+            }
+            long grown = usedHeapAfterGc() - heapBefore;
+            assertEquals(stalledCount, OperationsTest.metric(server, "pgchat_subscribers"), "all still connected");
+            // A queue per stalled reader would now hold its 8 MB backlog (less what its socket buffers took),
+            // over 50 MB in all. What may stay is the shared window (about 5 MB) and the one small batch each
+            // stalled stream is blocked writing.
+            assertTrue(grown < 32L << 20, "heap grew by " + (grown >> 20) + " MB while " + stalledCount
+                    + " readers were stalled");
+
+            try (SseClient fast = server.subscribe(EventStreamTest.events(room))) {
+                EventStreamTest.awaitOpen(fast);
+                List<Long> latencies = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    long sent = System.nanoTime();
+                    server.say(room, "bob", body);
+                    fast.next();
+                    latencies.add((System.nanoTime() - sent) / 1_000_000);
+                }
+                latencies.sort(null);
+                // Generous: "not held up by the stalled ones", not a benchmark.
+                assertTrue(latencies.get(98) < 1000, "post-to-delivery ms, sorted: " + latencies);
+            }
+        } finally {
+            for (Socket socket : stalled) {
+                socket.close();
+            }
+        }
+    }
+
+    /** A raw stream whose first byte is read, and then nothing more: a client that stopped reading. */
+    private static Socket stalledReader(TestServer server, String room) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new InetSocketAddress("127.0.0.1", server.chat.port()));
+        socket.getOutputStream().write(("GET " + EventStreamTest.events(room) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        if (socket.getInputStream().read() != 'H') {
+            throw new AssertionError("no HTTP response");
+        }
+        return socket;
+    }
+
+    private static long usedHeapAfterGc() {
+        System.gc();
+        System.gc();
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     private static void readToEnd(Socket socket, ByteArrayOutputStream into, Duration limit) throws IOException {

@@ -34,7 +34,13 @@ final class SseClient implements AutoCloseable {
 
     private SseClient(CompletableFuture<HttpResponse<InputStream>> response) {
         this.response = response;
-        response.thenAccept(r -> Thread.ofVirtual().start(() -> read(r)));
+        response.whenComplete((r, failed) -> {
+            if (failed != null) {
+                ended.complete(null);
+            } else {
+                Thread.ofVirtual().start(() -> read(r));
+            }
+        });
     }
 
     static SseClient open(HttpClient http, URI uri, String... headers) {
@@ -89,6 +95,17 @@ final class SseClient implements AutoCloseable {
             throw new AssertionError("no event within " + timeout + "; stream so far: " + lines);
         }
         return event;
+    }
+
+    /** The next event; null once the stream has ended (or never opened) and every event was taken. */
+    Event nextOrEnd() throws InterruptedException {
+        while (true) {
+            boolean over = ended.isDone();
+            Event event = events.poll(over ? 0 : 100, TimeUnit.MILLISECONDS);
+            if (event != null || over) {
+                return event;
+            }
+        }
     }
 
     Event next() throws InterruptedException {

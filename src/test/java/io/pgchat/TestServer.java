@@ -42,9 +42,10 @@ final class TestServer implements AutoCloseable {
                 ChatConfig.from(config, withDatabase(env))));
     }
 
+    /** The test database, unless env names another route to it (a proxy a test can cut). */
     private static Map<String, String> withDatabase(Map<String, String> env) {
         Map<String, String> all = new HashMap<>(env);
-        all.put("DATABASE_URL", TestDatabase.url());
+        all.putIfAbsent("DATABASE_URL", TestDatabase.url());
         return all;
     }
 

@@ -1,0 +1,110 @@
+package io.pgchat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Clients posting to a room without pause until stopped, keeping every answer. Each prefers the first
+ * server and moves on to the next one when its server refuses the connection or says it is stopping;
+ * a 503 for any other reason it retries on the same server, shortly after.
+ */
+final class Posters implements AutoCloseable {
+
+    /** One post's outcome (at: System.nanoTime() then): status and seq or error code, or the failure when no answer came. */
+    record Answer(URI server, long at, int status, long seq, String error, boolean retryAfter, IOException noAnswer) {
+    }
+
+    private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger created = new AtomicInteger();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean stopped;
+
+    Posters(HttpClient http, String room, int count, List<URI> servers) {
+        for (int p = 0; p < count; p++) {
+            String author = "poster" + p;
+            threads.add(Thread.ofVirtual().start(() -> post(http, room, author, servers)));
+        }
+    }
+
+    private void post(HttpClient http, String room, String author, List<URI> servers) {
+        int server = 0;
+        for (int i = 0; !stopped; i++) {
+            URI uri = servers.get(server);
+            HttpRequest request = HttpRequest.newBuilder(uri.resolve("/api/rooms/" + room + "/messages"))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(30))
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", author, "body", "m" + i))).build();
+            try {
+                Answer answer = answer(uri, http.send(request, HttpResponse.BodyHandlers.ofString()));
+                answers.add(answer);
+                if (answer.status() == 201) {
+                    created.incrementAndGet();
+                } else if ("shutting_down".equals(answer.error()) && server + 1 < servers.size()) {
+                    server++;
+                } else {
+                    Thread.sleep(20);
+                }
+            } catch (ConnectException refused) {
+                if (server + 1 < servers.size()) {
+                    server++;
+                }
+            } catch (IOException e) {
+                answers.add(new Answer(uri, System.nanoTime(), 0, 0, null, false, e));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static Answer answer(URI server, HttpResponse<String> response) {
+        JsonNode body;
+        try {
+            body = Json.parse(response.body());
+        } catch (AssertionError notJson) {
+            body = Json.parse(Json.object("error", "not JSON: " + response.body()));
+        }
+        return new Answer(server, System.nanoTime(), response.statusCode(), body.path("seq").asLong(0),
+                body.has("error") ? body.get("error").asText() : null,
+                response.headers().firstValue("Retry-After").isPresent(), null);
+    }
+
+    int created() {
+        return created.get();
+    }
+
+    /** Waits until at least n posts were answered 201 in all. */
+    void awaitCreated(int n, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (created.get() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + created.get() + " of " + n + " posts were stored in " + timeout);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Stops posting, waits for the posts under way, and returns every answer. */
+    List<Answer> stop() throws InterruptedException {
+        stopped = true;
+        for (Thread thread : threads) {
+            thread.join(Duration.ofSeconds(40));
+        }
+        return List.copyOf(answers);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
