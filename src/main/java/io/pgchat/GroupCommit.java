@@ -193,7 +193,7 @@ final class GroupCommit {
                         return Future.succeededFuture();
                     }
                     Throwable failure = result.cause();
-                    if (failure instanceof PgException pg && size > 1) {
+                    if (failure instanceof PgException && size > 1) {
                         // Rolled back as a whole: nothing of it is stored, so each post may go again alone.
                         return one(batch, 0);
                     }
