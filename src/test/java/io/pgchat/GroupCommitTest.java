@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -147,7 +148,7 @@ class GroupCommitTest {
     /** Starts every poster at once, so their posts meet while earlier ones commit. */
     private static List<HttpResponse<String>> postConcurrently(int posters, Poster poster) throws Exception {
         List<Future<List<HttpResponse<String>>>> running = new ArrayList<>();
-        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch start = new CountDownLatch(1);
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int p = 0; p < posters; p++) {
                 int id = p;

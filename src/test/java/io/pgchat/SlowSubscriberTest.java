@@ -48,18 +48,7 @@ class SlowSubscriberTest {
             slowBytes.write('H'); // the one byte stalledReader read
             EventStreamTest.awaitOpen(fast);
 
-            List<Future<?>> posts = new ArrayList<>();
-            for (int p = 0; p < 4; p++) {
-                posts.add(threads.submit(() -> {
-                    for (int i = 0; i < total / 4; i++) {
-                        server.say(room, "alice", body);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> post : posts) {
-                post.get(2, TimeUnit.MINUTES);
-            }
+            postFromFourThreads(threads, server, room, body, total);
             long postedAt = System.nanoTime();
 
             List<String> all = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
@@ -97,18 +86,7 @@ class SlowSubscriberTest {
                 stalled.add(stalledReader(server, room));
             }
             long heapBefore = usedHeapAfterGc();
-            List<Future<?>> posts = new ArrayList<>();
-            for (int p = 0; p < 4; p++) {
-                posts.add(threads.submit(() -> {
-                    for (int i = 0; i < total / 4; i++) {
-                        server.say(room, "alice", body);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> post : posts) {
-                post.get(2, TimeUnit.MINUTES);
-            }
+            postFromFourThreads(threads, server, room, body, total);
             long grown = usedHeapAfterGc() - heapBefore;
             assertEquals(stalledCount, OperationsTest.metric(server, "pgchat_subscribers"), "all still connected");
             // A queue per stalled reader would now hold its 8 MB backlog (less what its socket buffers took),
@@ -197,5 +175,21 @@ class SlowSubscriberTest {
             ids.add(Long.parseLong(events.group(1)));
         }
         return ids;
+    }
+
+    private static void postFromFourThreads(ExecutorService threads, TestServer server, String room, String body,
+                                            int total) throws Exception {
+        List<Future<?>> posts = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            posts.add(threads.submit(() -> {
+                for (int i = 0; i < total / 4; i++) {
+                    server.say(room, "alice", body);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> post : posts) {
+            post.get(2, TimeUnit.MINUTES);
+        }
     }
 }

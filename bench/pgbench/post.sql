@@ -1,5 +1,6 @@
--- (b) pgchat's post statement (MessageStore.POST), one post per transaction, into a random one of 1,000 rooms.
-\set r random(1, 1000)
+-- (b), (c) the naive post: pgchat's one-post statement from before group commit, one post per
+-- transaction, into a random one of :rooms rooms (pgbench -D rooms=N; with 1, every writer waits on its row lock).
+\set r random(1, :rooms)
 WITH r AS (
     INSERT INTO pgbench_chat_rooms AS r (name, last_seq, last_sent_at)
     VALUES ('room' || CAST(:r AS text), 1, date_trunc('milliseconds', clock_timestamp()))
