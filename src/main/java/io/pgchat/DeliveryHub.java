@@ -39,17 +39,23 @@ final class DeliveryHub {
      */
     private final Semaphore catchUps;
     private volatile boolean closed;
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("pgchat-slow-client-watchdog").factory());
+    /** Rings quiet streams when a heartbeat is due and cuts off clients that stopped reading. */
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("pgchat-stream-ticker").factory());
 
-    DeliveryHub(MessageStore store, int windowSize, int pageSize, Duration slowClientLimit, int poolSize) {
+    DeliveryHub(MessageStore store, int windowSize, int pageSize, Duration heartbeat, Duration slowClientLimit,
+            int poolSize) {
         this.store = store;
         this.catchUps = new Semaphore(Math.max(1, poolSize - 2));
         this.windowSize = windowSize;
         this.pageSize = pageSize;
         long limit = slowClientLimit.toNanos();
         long period = Math.max(100, slowClientLimit.toMillis() / 4);
-        watchdog.scheduleWithFixedDelay(() -> disconnectStuck(limit), period, period, TimeUnit.MILLISECONDS);
+        ticker.scheduleWithFixedDelay(() -> disconnectStuck(limit), period, period, TimeUnit.MILLISECONDS);
+        // A heartbeat goes out between one and one and a quarter intervals after a stream's last write.
+        long interval = heartbeat.toNanos();
+        long tick = Math.clamp(heartbeat.toMillis() / 4, 100, 1000);
+        ticker.scheduleWithFixedDelay(() -> ringQuiet(interval), tick, tick, TimeUnit.MILLISECONDS);
     }
 
     /** Registers a subscriber before it reads any history, so nothing committed meanwhile is missed. */
@@ -147,6 +153,17 @@ final class DeliveryHub {
         return new Batch(bytes.toByteArray(), messages.getLast().seq(), messages.size(), true);
     }
 
+    private void ringQuiet(long intervalNanos) {
+        long now = System.nanoTime();
+        for (RoomFeed feed : feeds.values()) {
+            for (Subscriber subscriber : feed.subscribers) {
+                if (subscriber.quietFor(intervalNanos, now)) {
+                    subscriber.wake();
+                }
+            }
+        }
+    }
+
     /** A client that stopped reading holds only its own thread: no queue grows, nobody waits for it. */
     private void disconnectStuck(long limitNanos) {
         long now = System.nanoTime();
@@ -163,7 +180,7 @@ final class DeliveryHub {
     /** Ends every stream, so clients reconnect (to this server once it is back, or to another). */
     void close() {
         closed = true;
-        watchdog.shutdownNow();
+        ticker.shutdownNow();
         feeds.values().forEach(feed -> feed.subscribers.forEach(Subscriber::close));
     }
 }

@@ -12,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -123,13 +122,15 @@ final class EventStream {
             }
             cursor = deliver(subscriber, batch, out);
         }
-        Duration heartbeat = config.heartbeat();
+        long heartbeat = config.heartbeat().toNanos();
         while (!subscriber.closed()) {
             DeliveryHub.Batch batch = hub.next(subscriber, cursor);
             if (batch.count() > 0) {
                 cursor = deliver(subscriber, batch, out);
-            } else if (!subscriber.await(heartbeat) && !subscriber.closed()) {
+            } else if (subscriber.quietFor(heartbeat, System.nanoTime())) {
                 write(subscriber, out, HEARTBEAT);
+            } else {
+                subscriber.await();
             }
         }
     }

@@ -52,8 +52,8 @@ final class PgChat implements AutoCloseable {
                 .using(vertx)
                 .build();
         MessageStore store = new MessageStore(pool);
-        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.slowClientLimit(),
-                config.poolSize());
+        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.heartbeat(),
+                config.slowClientLimit(), config.poolSize());
         metrics = new ChatMetrics(hub::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());

@@ -1,13 +1,15 @@
 package io.pgchat;
 
-import java.time.Duration;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One open event stream as the hub sees it: a room and a doorbell. The hub rings it from the
  * listener's event loop (never blocking); the stream's own thread waits on it. Where the stream is
  * in the room (its cursor) is kept by the stream, so a wake-up carries no data and cannot overflow.
+ *
+ * <p>The wait has no timeout: a timed park arms and cancels a timer on every wake-up, which cost a
+ * timer thread's wake-up per delivery. A quiet stream is rung by the hub's ticker instead, when its
+ * heartbeat is due.
  */
 final class Subscriber {
 
@@ -16,6 +18,7 @@ final class Subscriber {
     private final Semaphore doorbell = new Semaphore(0);
     private volatile boolean closed;
     private volatile long writingSince;
+    private volatile long lastWrite = System.nanoTime();
 
     Subscriber(RoomFeed feed) {
         this.feed = feed;
@@ -23,7 +26,16 @@ final class Subscriber {
 
     /** Marks the stream's thread as blocked in a write to the client, or done with it. */
     void writing(boolean writing) {
-        writingSince = writing ? System.nanoTime() : 0;
+        long now = System.nanoTime();
+        writingSince = writing ? now : 0;
+        if (!writing) {
+            lastWrite = now;
+        }
+    }
+
+    /** True when the stream has written nothing to its client for the interval. */
+    boolean quietFor(long intervalNanos, long now) {
+        return now - lastWrite >= intervalNanos;
     }
 
     /**
@@ -47,11 +59,10 @@ final class Subscriber {
         }
     }
 
-    /** True when woken, false when the time passed without news. */
-    boolean await(Duration timeout) throws InterruptedException {
-        boolean woken = doorbell.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    /** Waits for news, a due heartbeat or the end of the stream. */
+    void await() throws InterruptedException {
+        doorbell.acquire();
         doorbell.drainPermits();
-        return woken;
     }
 
     /** Ends the stream: a waiting one wakes and finishes, one stuck writing is cut off. */
