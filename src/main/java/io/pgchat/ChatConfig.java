@@ -27,6 +27,7 @@ record ChatConfig(
         Duration slowClientLimit,
         Duration slowRequestLimit,
         Duration shutdownGrace,
+        Duration databaseTimeout,
         int windowSize,
         int pageSize,
         int historyLimit,
@@ -81,6 +82,7 @@ record ChatConfig(
                 Duration.ofSeconds(chat.get("slow.client.seconds").asInt().orElse(10)),
                 Duration.ofMillis(chat.get("slow.request.millis").asInt().orElse(10_000)),
                 Duration.ofSeconds(chat.get("shutdown.grace.seconds").asInt().orElse(5)),
+                Duration.ofSeconds(chat.get("database.timeout.seconds").asInt().orElse(10)),
                 chat.get("window.size").asInt().orElse(1024),
                 chat.get("page.size").asInt().orElse(1000),
                 chat.get("history.limit").asInt().orElse(100),
@@ -117,7 +119,8 @@ record ChatConfig(
     ChatConfig withEmbeddedDatabase(PgConnectOptions options) {
         return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
                 poolSize,
-                heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, windowSize, pageSize, historyLimit, historyMaxLimit,
+                heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, databaseTimeout, windowSize, pageSize,
+                historyLimit, historyMaxLimit,
                 maxRequestBytes, limits, corsOrigins, auth);
     }
 

@@ -51,7 +51,7 @@ final class PgChat implements AutoCloseable {
                 .connectingTo(named(config.requireDatabase()).setCachePreparedStatements(true))
                 .using(vertx)
                 .build();
-        MessageStore store = new MessageStore(pool);
+        MessageStore store = new MessageStore(vertx, pool, config.databaseTimeout());
         hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.heartbeat(),
                 config.slowClientLimit(), config.poolSize());
         metrics = new ChatMetrics(hub::subscribers);

@@ -146,6 +146,64 @@ class GroupCommitTest {
     }
 
     /** Starts every poster at once, so their posts meet while earlier ones commit. */
+    @Test
+    void aPostTheDatabaseDoesNotTakeInTimeIsAnswered503AndOneStillQueuedIsNeverStored() throws Exception {
+        String room = TestServer.room("stuck");
+        var threads = Executors.newFixedThreadPool(2);
+        try (TestServer server = TestServer.start("pgchat.database.timeout.seconds", "1");
+             Connection lock = TestDatabase.connect()) {
+            server.say(room, "a", "first");
+            lock.setAutoCommit(false);
+            try (var holding = lock.prepareStatement("SELECT 1 FROM rooms WHERE name = ? FOR UPDATE")) {
+                holding.setString(1, room);
+                holding.executeQuery().close();
+            }
+            Future<HttpResponse<String>> sent = threads.submit(() ->
+                    server.postJson(room, Json.object("author", "a", "body", "sent")));
+            awaitACommitWaitingOnALock();
+            Future<HttpResponse<String>> queued = threads.submit(() ->
+                    server.postJson(room, Json.object("author", "a", "body", "queued")));
+
+            HttpResponse<String> late = sent.get(10, TimeUnit.SECONDS);
+            assertEquals(503, late.statusCode(), late.body());
+            assertTrue(late.body().contains("did not answer in 1 s"), late.body());
+            HttpResponse<String> withdrawn = queued.get(10, TimeUnit.SECONDS);
+            assertEquals(503, withdrawn.statusCode(), withdrawn.body());
+            assertTrue(withdrawn.body().contains("it was not stored"), withdrawn.body());
+
+            lock.commit();
+            // The late one was already in PostgreSQL's hands and commits now (its 503 said only that it
+            // was late); the withdrawn one is never sent, so the next post follows the late one.
+            assertEquals(201, server.postJson(room, Json.object("author", "a", "body", "after")).statusCode());
+            assertEquals(List.of("first", "sent", "after"), bodies(room));
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static void awaitACommitWaitingOnALock() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (TestDatabase.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND application_name = 'pgchat' AND wait_event_type = 'Lock'") < 1) {
+            assertTrue(System.nanoTime() < deadline, "the post did not reach the lock");
+            Thread.sleep(10);
+        }
+    }
+
+    private static List<String> bodies(String room) throws Exception {
+        try (Connection c = TestDatabase.connect();
+             var query = c.prepareStatement("SELECT body FROM messages WHERE room = ? ORDER BY seq")) {
+            query.setString(1, room);
+            List<String> bodies = new ArrayList<>();
+            try (var rows = query.executeQuery()) {
+                while (rows.next()) {
+                    bodies.add(rows.getString(1));
+                }
+            }
+            return bodies;
+        }
+    }
+
     private static List<HttpResponse<String>> postConcurrently(int posters, Poster poster) throws Exception {
         List<Future<List<HttpResponse<String>>>> running = new ArrayList<>();
         CountDownLatch start = new CountDownLatch(1);
