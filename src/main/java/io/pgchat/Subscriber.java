@@ -1,6 +1,6 @@
 package io.pgchat;
 
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One open event stream as the hub sees it: a room and a doorbell. The hub rings it from the
@@ -15,7 +15,8 @@ final class Subscriber {
 
     final RoomFeed feed;
     private final Thread thread = Thread.currentThread();
-    private final Semaphore doorbell = new Semaphore(0);
+    /** Rung since the stream last looked: it is cleared before the stream reads the room, so no news is missed. */
+    private volatile boolean rung;
     private volatile boolean closed;
     private volatile long writingSince;
     private volatile long lastWrite = System.nanoTime();
@@ -54,15 +55,21 @@ final class Subscriber {
     }
 
     void wake() {
-        if (doorbell.availablePermits() == 0) {
-            doorbell.release();
+        if (!rung) {
+            rung = true;
+            LockSupport.unpark(thread);
         }
     }
 
     /** Waits for news, a due heartbeat or the end of the stream. */
     void await() throws InterruptedException {
-        doorbell.acquire();
-        doorbell.drainPermits();
+        while (!rung) {
+            LockSupport.park(this);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+        rung = false;
     }
 
     /** Ends the stream: a waiting one wakes and finishes, one stuck writing is cut off. */
