@@ -45,7 +45,7 @@ final class MessageStore {
     /**
      * Request threads waiting for the database, and when each gives up. One sweep on the event loop
      * fails the late ones: a timed wait per request armed and cancelled a timer on a thread of its
-     * own, and waking that thread twice per post cost a sixth of the server's CPU.
+     * own, and waking that thread twice per post cost about a sixth of the server's CPU.
      */
     private final Map<CompletableFuture<?>, Long> deadlines = new ConcurrentHashMap<>();
 

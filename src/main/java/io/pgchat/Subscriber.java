@@ -34,9 +34,9 @@ final class Subscriber {
         }
     }
 
-    /** True when the stream has written nothing to its client for the interval. */
+    /** True when the stream has written nothing to its client for the interval, nor is writing now. */
     boolean quietFor(long intervalNanos, long now) {
-        return now - lastWrite >= intervalNanos;
+        return writingSince == 0 && now - lastWrite >= intervalNanos;
     }
 
     /**

@@ -54,10 +54,12 @@ class SlowSubscriberTest {
             List<String> all = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
             assertEquals(all, EventStreamTest.ids(fast, total), "the reading subscriber got everything");
 
-            // The server gave up on the stalled one: reading now ends in EOF (or a reset) after what was sent.
-            readToEnd(slow, slowBytes, Duration.ofSeconds(20));
+            // The server gives up on the stalled one, still unread: reading it before then would un-stall it.
+            awaitStreams(server, 1, Duration.ofSeconds(10));
             // Its writes stalled before the posting ended, so the 1 s limit ran out by then, or soon after.
             assertTrue(System.nanoTime() - postedAt < Duration.ofSeconds(4).toNanos(), "disconnected within the limit");
+            // Reading now ends in EOF (or a reset) after what was sent.
+            readToEnd(slow, slowBytes, Duration.ofSeconds(20));
             List<Long> received = completeEvents(slowBytes.toByteArray());
             assertTrue(received.size() < total, "it was cut off before the end: " + received.size());
             assertEquals(LongStream.rangeClosed(1, received.size()).boxed().toList(), received, "in order, no gap");
@@ -132,6 +134,14 @@ class SlowSubscriberTest {
         System.gc();
         System.gc();
         return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    private static void awaitStreams(TestServer server, int count, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (server.chat.subscribers() != count) {
+            assertTrue(System.nanoTime() < deadline, "the server still holds " + server.chat.subscribers() + " streams");
+            Thread.sleep(20);
+        }
     }
 
     private static void readToEnd(Socket socket, ByteArrayOutputStream into, Duration limit) throws IOException {
