@@ -101,16 +101,11 @@ class GracefulShutdownTest {
     }
 
     /**
-     * Group commit sends A's posts in at most two transactions, so a transaction waiting on the lock
-     * shows that posts are stuck; the other posters' requests reach A's queue behind them moments later.
+     * Group commit sends one batch of A's posts at a time, so a transaction waiting on the lock shows
+     * that posts are stuck; the other posters' requests reach A's queue behind them moments later.
      */
     private static void awaitPostsWaitingOnTheLock() throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (TestDatabase.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND application_name = 'pgchat' AND wait_event_type = 'Lock'") < 1) {
-            assertTrue(System.nanoTime() < deadline, "posts did not reach the lock");
-            Thread.sleep(10);
-        }
+        TestDatabase.awaitAPostWaitingOnALock();
         Thread.sleep(300);
     }
 

@@ -160,7 +160,7 @@ class GroupCommitTest {
             }
             Future<HttpResponse<String>> sent = threads.submit(() ->
                     server.postJson(room, Json.object("author", "a", "body", "sent")));
-            awaitACommitWaitingOnALock();
+            TestDatabase.awaitAPostWaitingOnALock();
             Future<HttpResponse<String>> queued = threads.submit(() ->
                     server.postJson(room, Json.object("author", "a", "body", "queued")));
 
@@ -175,32 +175,9 @@ class GroupCommitTest {
             // The late one was already in PostgreSQL's hands and commits now (its 503 said only that it
             // was late); the withdrawn one is never sent, so the next post follows the late one.
             assertEquals(201, server.postJson(room, Json.object("author", "a", "body", "after")).statusCode());
-            assertEquals(List.of("first", "sent", "after"), bodies(room));
+            assertEquals(List.of("first", "sent", "after"), TestDatabase.bodies(room));
         } finally {
             threads.shutdownNow();
-        }
-    }
-
-    private static void awaitACommitWaitingOnALock() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (TestDatabase.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND application_name = 'pgchat' AND wait_event_type = 'Lock'") < 1) {
-            assertTrue(System.nanoTime() < deadline, "the post did not reach the lock");
-            Thread.sleep(10);
-        }
-    }
-
-    private static List<String> bodies(String room) throws Exception {
-        try (Connection c = TestDatabase.connect();
-             var query = c.prepareStatement("SELECT body FROM messages WHERE room = ? ORDER BY seq")) {
-            query.setString(1, room);
-            List<String> bodies = new ArrayList<>();
-            try (var rows = query.executeQuery()) {
-                while (rows.next()) {
-                    bodies.add(rows.getString(1));
-                }
-            }
-            return bodies;
         }
     }
 

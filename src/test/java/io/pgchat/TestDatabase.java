@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -85,16 +86,37 @@ final class TestDatabase {
     }
 
     static List<Long> seqs(String room) throws SQLException {
+        return column(room, "seq").stream().map(Long.class::cast).toList();
+    }
+
+    static List<String> bodies(String room) throws SQLException {
+        return column(room, "body").stream().map(String.class::cast).toList();
+    }
+
+    /** One column of a room's messages, in seq order. */
+    private static List<Object> column(String room, String column) throws SQLException {
         try (Connection c = connect();
-             var s = c.prepareStatement("SELECT seq FROM messages WHERE room = ? ORDER BY seq")) {
+             var s = c.prepareStatement("SELECT " + column + " FROM messages WHERE room = ? ORDER BY seq")) {
             s.setString(1, room);
-            List<Long> seqs = new ArrayList<>();
+            List<Object> values = new ArrayList<>();
             try (var rows = s.executeQuery()) {
                 while (rows.next()) {
-                    seqs.add(rows.getLong(1));
+                    values.add(rows.getObject(1));
                 }
             }
-            return seqs;
+            return values;
+        }
+    }
+
+    /** Waits until a post of a pgchat server waits on a row lock a test holds. */
+    static void awaitAPostWaitingOnALock() throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND application_name = 'pgchat' AND wait_event_type = 'Lock'") < 1) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no post reached the lock");
+            }
+            Thread.sleep(10);
         }
     }
 
