@@ -124,29 +124,46 @@ final class Subscription implements AutoCloseable {
      */
     private Batch live() {
         long bound = delivery.position();
-        if (windows.length == 1) {
-            int count = windows[0].count(seqs[0], bound, delivery.pageSize());
-            if (count == 0) {
-                return null;
+        int pageSize = delivery.pageSize();
+        int only = -1;
+        int count = 0;
+        for (int i = 0; i < windows.length; i++) {
+            int n = windows[i].count(seqs[i], bound, pageSize);
+            if (n < 0 || (n > 0 && only >= 0)) {
+                return merged(bound);
             }
-            byte[] bytes = count > 0 ? windows[0].encoded(seqs[0], count, ids) : null;
-            if (bytes != null) {
-                seqs[0] += count;
-                return new Batch(bytes, count, 0);
+            if (n > 0) {
+                only = i;
+                count = n;
             }
         }
+        if (only < 0) {
+            return null;
+        }
+        // News in one room only, the usual case: its batch is shared with every stream at the same place.
+        byte[] bytes = windows[only].encoded(seqs[only], count, ids);
+        if (bytes == null) {
+            return merged(bound);
+        }
+        seqs[only] += count;
+        return new Batch(bytes, count, 0);
+    }
+
+    /** News in several rooms, or from the table: merged in log order up to what every room is complete to. */
+    private Batch merged(long bound) {
+        int pageSize = delivery.pageSize();
         RoomWindow.Event[][] found = new RoomWindow.Event[windows.length][];
         long complete = bound;
         int fromTable = 0;
         int total = 0;
         for (int i = 0; i < windows.length; i++) {
-            int count = windows[i].count(seqs[i], bound, delivery.pageSize());
+            int count = windows[i].count(seqs[i], bound, pageSize);
             RoomWindow.Event[] events = count == 0 ? NONE : count > 0 ? windows[i].events(seqs[i], count) : null;
             if (events == null) {
                 events = fromTable(i, bound);
                 fromTable += events.length;
             }
-            if (events.length == delivery.pageSize()) {
+            if (events.length == pageSize) {
                 complete = Math.min(complete, events[events.length - 1].pos());
             }
             found[i] = events;
@@ -178,8 +195,8 @@ final class Subscription implements AutoCloseable {
         while (due < events.length && events[due].pos() <= bound) {
             due++;
         }
-        // A page cut short by its size counts as complete only up to its last event; one with events
-        // beyond the bound is complete up to the bound.
+        // A full page is complete only up to its last event (merged lowers the bound to it); a page
+        // with events beyond the bound is complete up to the bound.
         return due == events.length ? events : Arrays.copyOf(events, due);
     }
 
@@ -194,9 +211,8 @@ final class Subscription implements AutoCloseable {
             out.write(bytes);
             out.flush();
         } finally {
-            long now = System.nanoTime();
             writingSince = 0;
-            lastWrite = now;
+            lastWrite = System.nanoTime();
         }
     }
 

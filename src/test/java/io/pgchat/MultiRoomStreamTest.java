@@ -131,6 +131,27 @@ class MultiRoomStreamTest {
     }
 
     @Test
+    void streamsBehindTheirWindowsReadTheTableAndKeepLogOrder() throws Exception {
+        List<String> rooms = rooms("behind", 5);
+        try (TestServer server = TestServer.start("pgchat.window.size", "2", "pgchat.page.size", "3");
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+             SseClient first = server.subscribe(events(rooms));
+             SseClient second = server.subscribe(events(rooms.subList(1, 4)))) {
+            EventStreamTest.awaitOpen(first, second);
+            double replayed = OperationsTest.metric(server, "pgchat_messages_replayed_total");
+            for (Future<?> post : postToRandomRooms(threads, List.of(server), rooms, 4, 100)) {
+                post.get(2, TimeUnit.MINUTES);
+            }
+            List<Delivered> log = log(rooms);
+            List<Delivered> some = log(rooms.subList(1, 4));
+            assertEquals(log, read(first, log.size()));
+            assertEquals(some, read(second, some.size()));
+            assertTrue(OperationsTest.metric(server, "pgchat_messages_replayed_total") > replayed,
+                    "windows of two events could not keep up: some came from the table");
+        }
+    }
+
+    @Test
     void killingTheListenConnectionLosesNothing() throws Exception {
         List<String> rooms = rooms("killed", 4);
         int total = 240;
