@@ -85,7 +85,7 @@ final class EventStream {
                     subscription.write(out, batch.bytes());
                     metrics.delivered(batch.count(), batch.fromTable());
                 }
-            } catch (ApiError e) {
+            } catch (StoreUnavailable e) {
                 // The response has begun, so the error cannot be its status: end the stream, the
                 // client reconnects with its Last-Event-ID and loses nothing.
                 LOG.log(Level.WARNING, "Ending a stream of " + name + ": " + e.getMessage());

@@ -137,7 +137,7 @@ final class GroupCommit {
         lock.lock();
         try {
             if (waiting.size() >= MAX_WAITING) {
-                throw ApiError.unavailable("The database is not keeping up: " + MAX_WAITING
+                throw new StoreUnavailable("The database is not keeping up: " + MAX_WAITING
                         + " posts are waiting to be stored; retry.");
             }
             waiting.add(post);

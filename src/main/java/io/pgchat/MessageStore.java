@@ -84,19 +84,30 @@ final class MessageStore {
     record Posted(Message message, boolean replayed) {
     }
 
+    /** The Idempotency-Key names a different message already stored in this room. */
+    static final class KeyReused extends RuntimeException {
+        KeyReused() {
+            super("This Idempotency-Key was used for a different message in this room.", null, false, false);
+        }
+    }
+
     Posted post(String room, MessageInput input, String idempotencyKey) {
         GroupCommit.Post post = commits.submit(new GroupCommit.Post(room, input.author(), input.body(), idempotencyKey));
         GroupCommit.Stored stored;
         try {
             stored = await(post.stored());
-        } catch (ApiError e) {
+        } catch (StoreUnavailable e) {
             if (post.withdraw()) {
-                throw ApiError.unavailable("The database did not store the message in time; it was not stored. Retry.");
+                throw new StoreUnavailable("The database did not store the message in time; it was not stored. Retry.");
             }
             throw e;
         }
         if (stored.duplicateKey()) {
-            return new Posted(stored(room, idempotencyKey), true);
+            Message first = stored(room, idempotencyKey);
+            if (!first.author().equals(input.author()) || !first.body().equals(input.body())) {
+                throw new KeyReused();
+            }
+            return new Posted(first, true);
         }
         remember(room);
         return new Posted(new Message(room, stored.seq(), stored.pos(), input.author(), input.body(), instant(stored.sentAt())), false);
@@ -225,12 +236,12 @@ final class MessageStore {
                 throw new IllegalStateException("PostgreSQL refused a query: " + pg.getMessage(), pg);
             }
             if (e.getCause() instanceof TimeoutException) {
-                throw ApiError.unavailable("The database did not answer in " + timeout.toSeconds() + " s; retry.");
+                throw new StoreUnavailable("The database did not answer in " + timeout.toSeconds() + " s; retry.");
             }
-            throw ApiError.unavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
+            throw new StoreUnavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ApiError.unavailable("Interrupted while waiting for the database.");
+            throw new StoreUnavailable("Interrupted while waiting for the database.");
         } finally {
             deadlines.remove(result);
         }

@@ -87,10 +87,6 @@ final class RoomsApi implements HttpService {
         }
         MessageStore.Posted posted = store.post(room, input, idempotencyKey);
         Message message = posted.message();
-        if (posted.replayed() && !(message.author().equals(input.author()) && message.body().equals(input.body()))) {
-            throw new ApiError(Status.CONFLICT_409, "idempotency_key_reused",
-                    "This Idempotency-Key was used for a different message in this room.");
-        }
         if (!posted.replayed()) {
             metrics.posted();
         }
