@@ -62,19 +62,17 @@ final class GroupCommit {
                 INSERT INTO messages (room, seq, pos, author, body, sent_at, idempotency_key)
                 SELECT room, seq, pos, author, body, sent_at, idempotency_key FROM numbered
             ), items AS (
-                SELECT ord, room, seq, pos, json_build_object('room', room, 'seq', seq, 'pos', pos, 'author', author,
-                    'body', body, 'sentAt', (extract(epoch FROM sent_at) * 1000)::bigint)::text AS item
-                FROM numbered
+                SELECT ord, room, seq, pos, %s AS item FROM numbered
             ), chunks AS (
                 SELECT *, sum(octet_length(item) + 1) OVER (ORDER BY ord) / 7900 AS chunk FROM items
             ), announced AS (
                 SELECT count(pg_notify($5, CASE WHEN octet_length(whole) < 8000 THEN whole ELSE short END)) AS n
                 FROM (SELECT chunk, '[' || string_agg(item, ',' ORDER BY ord) || ']' AS whole,
-                             json_agg(json_build_object('room', room, 'seq', seq, 'pos', pos) ORDER BY ord)::text AS short
+                             json_agg(%s ORDER BY ord)::text AS short
                       FROM chunks GROUP BY chunk ORDER BY chunk) c
             )
             SELECT numbered.ord, numbered.seq, numbered.pos, numbered.sent_at FROM numbered, announced ORDER BY numbered.ord
-            """;
+            """.formatted(Announcements.ITEM_SQL, Announcements.SHORT_ITEM_SQL);
     static final int MAX_BATCH = 64;
     /*
      * Commits that announce serialize on PostgreSQL's notify lock anyway, so one batch is sent at a
@@ -192,7 +190,7 @@ final class GroupCommit {
             bodies[i] = post.body;
             keys[i] = post.idempotencyKey;
         }
-        return pool.preparedQuery(INSERT).execute(Tuple.of(rooms, authors, bodies, keys, MessageStore.CHANNEL))
+        return pool.preparedQuery(INSERT).execute(Tuple.of(rooms, authors, bodies, keys, Announcements.CHANNEL))
                 .transform(result -> {
                     if (result.succeeded()) {
                         complete(batch, result.result());

@@ -27,8 +27,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class MessageStore {
 
-    static final String CHANNEL = "pgchat";
-
     private static final String COLUMNS = "room, seq, pos, author, body, sent_at";
     private static final String BETWEEN = "SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4";

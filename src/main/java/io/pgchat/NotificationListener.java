@@ -1,18 +1,12 @@
 package io.pgchat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class NotificationListener implements AutoCloseable {
 
     private static final Logger LOG = System.getLogger(NotificationListener.class.getName());
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private final PgSubscriber subscriber;
@@ -55,7 +48,7 @@ final class NotificationListener implements AutoCloseable {
                     listening = false;
                     delivery.listenLost();
                 });
-        subscriber.channel(MessageStore.CHANNEL)
+        subscriber.channel(Announcements.CHANNEL)
                 .handler(this::onNotification)
                 .subscribeHandler(v -> onListening());
     }
@@ -77,7 +70,7 @@ final class NotificationListener implements AutoCloseable {
     private void onListening() {
         listening = true;
         if (listens.getAndIncrement() == 0) {
-            LOG.log(Level.INFO, "LISTEN connected: following new messages on channel '" + MessageStore.CHANNEL + "'");
+            LOG.log(Level.INFO, "LISTEN connected: following new messages on channel '" + Announcements.CHANNEL + "'");
         } else {
             metrics.listenReconnected();
             LOG.log(Level.INFO, "LISTEN restored; catching up every followed room from the table");
@@ -85,52 +78,16 @@ final class NotificationListener implements AutoCloseable {
         delivery.listening();
     }
 
-    /**
-     * A payload lists the messages of one commit in log order, each whole or, when too large to
-     * travel, as room, seq and pos only (GroupCommit writes it).
-     */
     private void onNotification(String payload) {
+        Announcements.Commit commit;
         try {
-            Map<String, Announced> rooms = new LinkedHashMap<>();
-            long lastPos = 0;
-            for (JsonNode item : MAPPER.readTree(payload)) {
-                String room = item.get("room").asText();
-                long seq = item.get("seq").asLong();
-                long pos = item.get("pos").asLong();
-                Message message = item.has("body")
-                        ? new Message(room, seq, pos, item.get("author").asText(), item.get("body").asText(),
-                                Instant.ofEpochMilli(item.get("sentAt").asLong()))
-                        : null;
-                rooms.computeIfAbsent(room, r -> new Announced(seq)).add(seq, message);
-                lastPos = Math.max(lastPos, pos);
-            }
-            List<Delivery.Announcement> announcements = new ArrayList<>(rooms.size());
-            rooms.forEach((room, a) -> announcements.add(new Delivery.Announcement(room, a.first, a.last, a.messages)));
-            delivery.announced(announcements, lastPos);
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "Ignoring a notification on channel '" + MessageStore.CHANNEL
+            commit = Announcements.parse(payload);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "Ignoring a notification on channel '" + Announcements.CHANNEL
                     + "' that is not ours (" + payload.length() + " characters): " + e.getMessage());
+            return;
         }
-    }
-
-    /** One room's part of a notification: its seq range, and its messages unless some came without their row. */
-    private static final class Announced {
-        final long first;
-        long last;
-        List<Message> messages = new ArrayList<>();
-
-        Announced(long first) {
-            this.first = first;
-        }
-
-        void add(long seq, Message message) {
-            last = seq;
-            if (messages != null && message != null) {
-                messages.add(message);
-            } else {
-                messages = null;
-            }
-        }
+        delivery.announced(commit.rooms(), commit.lastPos());
     }
 
     @Override
