@@ -11,6 +11,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,6 +29,7 @@ final class Posters implements AutoCloseable {
 
     private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
     private final AtomicInteger created = new AtomicInteger();
+    private final Map<URI, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopped;
 
@@ -45,6 +48,8 @@ final class Posters implements AutoCloseable {
                     .header("Content-Type", "application/json")
                     .timeout(Duration.ofSeconds(30))
                     .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", author, "body", "m" + i))).build();
+            AtomicInteger waiting = inFlight.computeIfAbsent(uri, u -> new AtomicInteger());
+            waiting.incrementAndGet();
             try {
                 Answer answer = answer(uri, http.send(request, HttpResponse.BodyHandlers.ofString()));
                 answers.add(answer);
@@ -63,6 +68,8 @@ final class Posters implements AutoCloseable {
                 answers.add(new Answer(uri, System.nanoTime(), 0, 0, null, false, e));
             } catch (InterruptedException e) {
                 return;
+            } finally {
+                waiting.decrementAndGet();
             }
         }
     }
@@ -77,6 +84,17 @@ final class Posters implements AutoCloseable {
         return new Answer(server, System.nanoTime(), response.statusCode(), body.path("seq").asLong(0),
                 body.has("error") ? body.get("error").asText() : null,
                 response.headers().firstValue("Retry-After").isPresent(), null);
+    }
+
+    /** Waits until n posts to the server are waiting for their answers at once. */
+    void awaitInFlight(URI server, int n, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight.computeIfAbsent(server, u -> new AtomicInteger()).get() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("fewer than " + n + " posts in flight to " + server + " within " + timeout);
+            }
+            Thread.sleep(10);
+        }
     }
 
     int created() {
