@@ -161,7 +161,7 @@ class DeliveryGuaranteesTest {
             assertEquals(3, kills, "one LISTEN connection per server, killed three times");
             List<String> expected = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
             assertEquals(expected, EventStreamTest.ids(client, total));
-            assertEquals(List.of(), client.drain(Duration.ofMillis(500)));
+            EventStreamTest.assertNextIsASentinel(server, client, room);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (listenConnections() != 1 && System.nanoTime() < deadline) {
                 Thread.sleep(50);
@@ -191,7 +191,6 @@ class DeliveryGuaranteesTest {
                 for (int i = 0; i < 3; i++) {
                     server.say(room, "alice", "during " + i);
                 }
-                assertEquals(List.of(), client.drain(Duration.ofMillis(500)));
             } finally {
                 admin.createStatement().execute("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS true");
             }
