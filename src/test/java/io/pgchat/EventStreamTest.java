@@ -68,11 +68,8 @@ class EventStreamTest {
     void idleStreamGetsHeartbeats() throws Exception {
         try (SseClient client = server().subscribe(events(TestServer.room("idle")))) {
             awaitOpen(client);
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (client.lines().stream().filter(":"::equals).count() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertTrue(client.lines().stream().filter(":"::equals).count() >= 2, client.lines().toString());
+            Await.until(Duration.ofSeconds(5), () -> "fewer than two heartbeats: " + client.lines(),
+                    () -> client.lines().stream().filter(":"::equals).count() >= 2);
         }
     }
 
@@ -188,15 +185,9 @@ class EventStreamTest {
     }
 
     /** The stream is open once its first line arrived: from then on the subscriber is registered. */
-    static void awaitOpen(SseClient... clients) throws InterruptedException {
+    static void awaitOpen(SseClient... clients) throws Exception {
         for (SseClient client : clients) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (client.lines().isEmpty()) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("stream did not open");
-                }
-                Thread.sleep(10);
-            }
+            Await.until(Duration.ofSeconds(10), () -> "the stream did not open", () -> !client.lines().isEmpty());
         }
     }
 

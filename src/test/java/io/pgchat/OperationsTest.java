@@ -61,11 +61,7 @@ class OperationsTest {
             EventStreamTest.awaitOpen(client);
             assertEquals(1, metric(server, "pgchat_subscribers"));
             client.close();
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (metric(server, "pgchat_subscribers") > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertEquals(0, metric(server, "pgchat_subscribers"));
+            Await.until(Duration.ofSeconds(5), () -> "the stream is still held", () -> metric(server, "pgchat_subscribers") == 0);
         }
     }
 
@@ -103,11 +99,7 @@ class OperationsTest {
             }
             // Cutting only that route loses LISTEN, while the pool (DATABASE_URL) still answers.
             listen.cut();
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            String health;
-            while (!(health = server.get("/observe/health").body()).contains("DOWN") && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            String health = Await.health(server, 503).body();
             assertTrue(health.matches("(?s).*\\{\"name\":\"listen\",\"status\":\"DOWN\".*"), health);
             assertTrue(health.matches("(?s).*\\{\"name\":\"database\",\"status\":\"UP\".*"), health);
         }

@@ -87,14 +87,9 @@ final class Posters implements AutoCloseable {
     }
 
     /** Waits until n posts to the server are waiting for their answers at once. */
-    void awaitInFlight(URI server, int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (inFlight.computeIfAbsent(server, u -> new AtomicInteger()).get() < n) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("fewer than " + n + " posts in flight to " + server + " within " + timeout);
-            }
-            Thread.sleep(10);
-        }
+    void awaitInFlight(URI server, int n, Duration timeout) throws Exception {
+        Await.until(timeout, () -> "fewer than " + n + " posts in flight to " + server,
+                () -> inFlight.computeIfAbsent(server, u -> new AtomicInteger()).get() >= n);
     }
 
     int created() {
@@ -102,14 +97,8 @@ final class Posters implements AutoCloseable {
     }
 
     /** Waits until at least n posts were answered 201 in all. */
-    void awaitCreated(int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (created.get() < n) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("only " + created.get() + " of " + n + " posts were stored in " + timeout);
-            }
-            Thread.sleep(10);
-        }
+    void awaitCreated(int n, Duration timeout) throws Exception {
+        Await.until(timeout, () -> "only " + created.get() + " of " + n + " posts were stored", () -> created.get() >= n);
     }
 
     /** Stops posting, waits for the posts under way, and returns every answer. */
