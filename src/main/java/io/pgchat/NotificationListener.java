@@ -31,13 +31,13 @@ final class NotificationListener implements AutoCloseable {
 
     private final PgSubscriber subscriber;
     private final String database;
-    private final DeliveryHub hub;
+    private final Delivery delivery;
     private final ChatMetrics metrics;
     private final AtomicInteger listens = new AtomicInteger();
     private volatile boolean listening;
 
-    NotificationListener(Vertx vertx, PgConnectOptions options, DeliveryHub hub, ChatMetrics metrics) {
-        this.hub = hub;
+    NotificationListener(Vertx vertx, PgConnectOptions options, Delivery delivery, ChatMetrics metrics) {
+        this.delivery = delivery;
         this.metrics = metrics;
         this.database = ChatConfig.describe(options);
         PgConnectOptions listen = new PgConnectOptions(options)
@@ -45,12 +45,16 @@ final class NotificationListener implements AutoCloseable {
         this.subscriber = PgSubscriber.subscriber(vertx, listen)
                 .reconnectPolicy(attempt -> {
                     listening = false;
+                    delivery.listenLost();
                     long delay = Math.min(MAX_BACKOFF_MILLIS, 100L << Math.min(attempt, 6));
                     LOG.log(Level.WARNING, "LISTEN connection lost; reconnecting in " + delay + " ms (attempt "
                             + (attempt + 1) + ")");
                     return delay;
                 })
-                .closeHandler(v -> listening = false);
+                .closeHandler(v -> {
+                    listening = false;
+                    delivery.listenLost();
+                });
         subscriber.channel(MessageStore.CHANNEL)
                 .handler(this::onNotification)
                 .subscribeHandler(v -> onListening());
@@ -74,32 +78,35 @@ final class NotificationListener implements AutoCloseable {
         listening = true;
         if (listens.getAndIncrement() == 0) {
             LOG.log(Level.INFO, "LISTEN connected: following new messages on channel '" + MessageStore.CHANNEL + "'");
-            return;
+        } else {
+            metrics.listenReconnected();
+            LOG.log(Level.INFO, "LISTEN restored; catching up every followed room from the table");
         }
-        metrics.listenReconnected();
-        LOG.log(Level.INFO, "LISTEN restored; catching up every followed room from the table");
-        hub.resync();
+        delivery.listening();
     }
 
     /**
-     * A payload lists the messages of one commit in order, each whole or, when too large to travel,
-     * as room and seq only. (A single object is the form of pgchat before group commit: still read,
-     * so old and new servers can share a database while one replaces the other.)
+     * A payload lists the messages of one commit in log order, each whole or, when too large to
+     * travel, as room, seq and pos only (GroupCommit writes it).
      */
     private void onNotification(String payload) {
         try {
-            JsonNode json = MAPPER.readTree(payload);
             Map<String, Announced> rooms = new LinkedHashMap<>();
-            for (JsonNode item : json.isArray() ? json : List.of(json)) {
-                String room = item.path("room").asText();
-                long seq = item.path("seq").asLong();
+            long lastPos = 0;
+            for (JsonNode item : MAPPER.readTree(payload)) {
+                String room = item.get("room").asText();
+                long seq = item.get("seq").asLong();
+                long pos = item.get("pos").asLong();
                 Message message = item.has("body")
-                        ? new Message(room, seq, item.get("author").asText(), item.get("body").asText(),
+                        ? new Message(room, seq, pos, item.get("author").asText(), item.get("body").asText(),
                                 Instant.ofEpochMilli(item.get("sentAt").asLong()))
                         : null;
                 rooms.computeIfAbsent(room, r -> new Announced(seq)).add(seq, message);
+                lastPos = Math.max(lastPos, pos);
             }
-            rooms.forEach((room, announced) -> hub.announced(room, announced.first, announced.last, announced.messages));
+            List<Delivery.Announcement> announcements = new ArrayList<>(rooms.size());
+            rooms.forEach((room, a) -> announcements.add(new Delivery.Announcement(room, a.first, a.last, a.messages)));
+            delivery.announced(announcements, lastPos);
         } catch (Exception e) {
             LOG.log(Level.WARNING, "Ignoring a notification on channel '" + MessageStore.CHANNEL
                     + "' that is not ours (" + payload.length() + " characters): " + e.getMessage());
