@@ -11,8 +11,8 @@ import java.util.BitSet;
  * the last one received is out of order, one that skips a place is a gap. pgchat's multi-room
  * stream also says more, and that is checked too: a message's "room" must be the room of its n,
  * its "seq" must be the room's previous seq + 1 (as the one-room stream's ids), and its id (the
- * global pos) must be above the stream's previous one. What never came is counted at the end
- * (missing), against the posts that were acked.
+ * global pos) must be above the stream's previous one; an event without them counts as wrong room
+ * or out of order. What never came is counted at the end (missing), against the posts that were acked.
  */
 final class RoomsTally {
 
@@ -21,6 +21,8 @@ final class RoomsTally {
     /** Per slot, one bit per index in the room of the messages received. */
     final BitSet[] received;
     private final Ledger ledger;
+    /** pgchat: every event says its room, seq and pos. */
+    private final boolean labelled;
     private final long[] lastIndex;
     private final long[] lastSeq;
     private long lastPos = -1;
@@ -33,10 +35,11 @@ final class RoomsTally {
     long wrongRoom;
     long foreign;
 
-    RoomsTally(int[] rooms, Ledger ledger) {
+    RoomsTally(int[] rooms, Ledger ledger, boolean labelled) {
         this.rooms = rooms.clone();
         Arrays.sort(this.rooms);
         this.ledger = ledger;
+        this.labelled = labelled;
         this.received = new BitSet[rooms.length];
         this.lastIndex = new long[rooms.length];
         this.lastSeq = new long[rooms.length];
@@ -48,8 +51,8 @@ final class RoomsTally {
     }
 
     /**
-     * One event: pos is its numeric id (-1 for Nchan's), n its message number, seq and room what its
-     * data says (-1 when it says nothing). True when it is the first delivery of a message of this run.
+     * One event: pos is its numeric id, n its message number, seq and room what its data says (-1
+     * for what it does not say, as with Nchan). True when it is the first delivery of a message of this run.
      */
     boolean record(long pos, long n, long seq, long room) {
         if (n < 0 || n >= ledger.count) {
@@ -57,7 +60,7 @@ final class RoomsTally {
             return false;
         }
         int slot = Arrays.binarySearch(rooms, ledger.roomOf(n));
-        if (slot < 0 || (room >= 0 && room != rooms[slot])) {
+        if (slot < 0 || (labelled && room != rooms[slot])) {
             wrongRoom++;
             return false;
         }
@@ -68,15 +71,15 @@ final class RoomsTally {
         }
         long last = lastIndex[slot];
         long previousSeq = lastSeq[slot];
-        boolean disorder = index < last || (seq >= 0 && previousSeq >= 0 && seq <= previousSeq);
-        boolean gap = !disorder && ((last >= 0 && index > last + 1) || (seq >= 0 && previousSeq >= 0 && seq > previousSeq + 1));
+        boolean disorder = index < last || (labelled && (seq < 0 || (previousSeq >= 0 && seq <= previousSeq)));
+        boolean gap = !disorder && ((last >= 0 && index > last + 1) || (labelled && previousSeq >= 0 && seq > previousSeq + 1));
         if (disorder) {
             outOfOrder++;
         } else if (gap) {
             gaps++;
         }
-        if (pos >= 0) {
-            if (pos <= lastPos) {
+        if (labelled) {
+            if (pos <= lastPos || pos < 0) {
                 posOutOfOrder++;
             }
             lastPos = Math.max(lastPos, pos);

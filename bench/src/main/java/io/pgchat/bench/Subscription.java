@@ -61,8 +61,8 @@ final class Subscription implements SseReader.Listener {
 
     /** A multi-room stream of these rooms (numbers in names). */
     Subscription(int index, int[] rooms, String[] names, SubscriberLoop loop, Target target, Ledger ledger) {
-        this(index, -1, target.multiSubscribePath(String.join(",", java.util.Arrays.stream(rooms)
-                .mapToObj(r -> names[r]).toList())), new RoomsTally(rooms, ledger), loop, target, ledger, 0, true);
+        this(index, -1, target.multiSubscribePath(String.join(",", java.util.Arrays.stream(rooms).mapToObj(r -> names[r]).toList())),
+                new RoomsTally(rooms, ledger, target.idIsSeq()), loop, target, ledger, 0, true);
     }
 
     private Subscription(int index, int room, String path, RoomsTally rooms, SubscriberLoop loop, Target target,

@@ -13,7 +13,9 @@ class RoomsTallyTest {
 
     // 100 messages round-robin over 10 rooms: room 3 gets n = 3, 13, 23...; room 7 gets 7, 17, 27...
     private final Ledger ledger = new Ledger(100, 10);
-    private final RoomsTally tally = new RoomsTally(new int[] {7, 3}, ledger);
+    // pgchat's events say their room, seq and pos; Nchan's only carry the body
+    private final RoomsTally tally = new RoomsTally(new int[] {7, 3}, ledger, true);
+    private final RoomsTally nchan = new RoomsTally(new int[] {7, 3}, ledger, false);
 
     @Test
     void eachRoomInItsOwnOrderWhateverTheInterleavingIsClean() {
@@ -37,14 +39,15 @@ class RoomsTallyTest {
 
     @Test
     void nchanStreamIsCheckedByEachRoomsOrderOfMessageNumbers() {
-        tally.record(-1, 23, -1, -1);
-        tally.record(-1, 13, -1, -1); // below room 3's last: out of order
-        tally.record(-1, 7, -1, -1); // room 7's first: fine
-        tally.record(-1, 27, -1, -1); // skips 17: a gap in room 7
-        assertEquals(1, tally.outOfOrder);
-        assertEquals(1, tally.gaps);
-        assertEquals(4, tally.delivered);
-        assertFalse(tally.clean());
+        nchan.record(-1, 23, -1, -1);
+        nchan.record(-1, 13, -1, -1); // below room 3's last: out of order
+        nchan.record(-1, 7, -1, -1); // room 7's first: fine
+        nchan.record(-1, 27, -1, -1); // skips 17: a gap in room 7
+        assertEquals(1, nchan.outOfOrder);
+        assertEquals(1, nchan.gaps);
+        assertEquals(0, nchan.posOutOfOrder + nchan.wrongRoom);
+        assertEquals(4, nchan.delivered);
+        assertFalse(nchan.clean());
     }
 
     @Test
@@ -54,6 +57,14 @@ class RoomsTallyTest {
         tally.record(3, 23, 3, 3); // seq repeats
         assertEquals(1, tally.gaps);
         assertEquals(1, tally.outOfOrder);
+    }
+
+    @Test
+    void aPgchatEventWithoutSeqOrPosCannotBeShownInOrder() {
+        tally.record(1, 3, -1, 3);
+        tally.record(-1, 7, 1, 7);
+        assertEquals(1, tally.outOfOrder);
+        assertEquals(1, tally.posOutOfOrder);
     }
 
     @Test
@@ -69,7 +80,8 @@ class RoomsTallyTest {
     void aMessageOfAnUnfollowedRoomOrLabelledWithAnotherRoomIsWrong() {
         assertFalse(tally.record(1, 5, 1, 5)); // room 5 is not followed
         assertFalse(tally.record(2, 3, 1, 7)); // n is room 3's, the data says room 7
-        assertEquals(2, tally.wrongRoom);
+        assertFalse(tally.record(3, 3, 1, -1)); // the data names no room of ours
+        assertEquals(3, tally.wrongRoom);
         assertEquals(0, tally.delivered);
         assertFalse(tally.clean());
     }
