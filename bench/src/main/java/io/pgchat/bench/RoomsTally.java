@@ -72,7 +72,8 @@ final class RoomsTally {
         long last = lastIndex[slot];
         long previousSeq = lastSeq[slot];
         boolean disorder = index < last || (labelled && (seq < 0 || (previousSeq >= 0 && seq <= previousSeq)));
-        boolean gap = !disorder && ((last >= 0 && index > last + 1) || (labelled && previousSeq >= 0 && seq > previousSeq + 1));
+        boolean gap = !disorder && ((last >= 0 && index > last + 1)
+                || (labelled && previousSeq >= 0 && seq > previousSeq + 1));
         if (disorder) {
             outOfOrder++;
         } else if (gap) {

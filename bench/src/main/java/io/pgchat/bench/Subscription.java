@@ -61,7 +61,8 @@ final class Subscription implements SseReader.Listener {
 
     /** A multi-room stream of these rooms (numbers in names). */
     Subscription(int index, int[] rooms, String[] names, SubscriberLoop loop, Target target, Ledger ledger) {
-        this(index, -1, target.multiSubscribePath(String.join(",", java.util.Arrays.stream(rooms).mapToObj(r -> names[r]).toList())),
+        this(index, -1, target.multiSubscribePath(String.join(",", java.util.Arrays.stream(rooms)
+                        .mapToObj(r -> names[r]).toList())),
                 new RoomsTally(rooms, ledger, target.idIsSeq()), loop, target, ledger, 0, true);
     }
 

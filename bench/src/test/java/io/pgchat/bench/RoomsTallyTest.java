@@ -96,7 +96,8 @@ class RoomsTallyTest {
 
     @Test
     void whatAStreamNeverGotIsMissingPerFollowedRoom() throws Exception {
-        Options options = Options.parse(new String[] {"multiroom", "--url", "http://127.0.0.1:9", "--rooms", "10", "--rooms-per-stream", "2"});
+        Options options = Options.parse(
+                new String[] {"multiroom", "--url", "http://127.0.0.1:9", "--rooms", "10", "--rooms-per-stream", "2"});
         Subscribers subscribers = new Subscribers(options);
         String[] names = new String[10];
         java.util.Arrays.setAll(names, r -> "r_" + r);
