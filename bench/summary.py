@@ -28,10 +28,10 @@ def show(value, digits=0):
 print("| scenario | target | runs | deliveries/s | posts/s | latency p50 ms | p99 ms | max ms | lost+dup+disorder |")
 print("|---|---|---|---|---|---|---|---|---|")
 for (scenario, target), results in runs.items():
-    if scenario in ("memory_10k", "pgbench"):
+    if scenario.startswith("memory_") or scenario == "pgbench":
         continue
-    faults = sum((r.get("missing") or 0) + (r.get("duplicates") or 0) + (r.get("out_of_order") or 0)
-                 + (r.get("seq_gaps") or 0) for r in results)
+    faults = sum(sum(r.get(k) or 0 for k in ("missing", "duplicates", "out_of_order", "seq_gaps",
+                                              "pos_out_of_order", "wrong_room")) for r in results)
     print(f"| {scenario} | {target} | {len(results)} | {show(median(results, 'deliveries_per_s'))} "
           f"| {show(median(results, 'posts_per_s'))} | {show(median(results, 'latency_ms', 'p50'), 1)} "
           f"| {show(median(results, 'latency_ms', 'p99'), 1)} | {show(median(results, 'latency_ms', 'max'), 1)} "
@@ -63,11 +63,17 @@ if ceilings:
             print(f"{scenario}: {show(posts)} posts/s = {posts / values['plain_insert']:.0%} of plain INSERT, "
                   f"x{posts / values[ceiling]:.1f} the naive post transaction ({ceiling})")
 
-memory = runs.get(("memory_10k", "-"))
-if memory:
-    m = memory[0]
-    heap = (m["at_10k"]["heap_kib"] - m["before"]["heap_kib"]) / 10000
-    rss = (m["at_10k"]["rss_kib"] - m["before"]["rss_kib"]) / 10000
-    print()
-    print(f"memory per stream at 10,000: heap {heap:.1f} KiB, RSS {rss:.1f} KiB; "
-          f"PostgreSQL connections {m['pg_connections']} (pool {m['pool']} + LISTEN 1)")
+per_stream = {}
+for scenario, label in (("memory_10k", "one room each"), ("memory_multiroom_10k", "20 of 1,000 rooms each")):
+    memory = runs.get((scenario, "-"))
+    if memory:
+        m = memory[0]
+        heap = (m["at_10k"]["heap_kib"] - m["before"]["heap_kib"]) / 10000
+        rss = (m["at_10k"]["rss_kib"] - m["before"]["rss_kib"]) / 10000
+        per_stream[scenario] = (heap, rss)
+        print()
+        print(f"memory per stream at 10,000 streams of {label}: heap {heap:.1f} KiB, RSS {rss:.1f} KiB; "
+              f"PostgreSQL connections {m['pg_connections']} (pool {m['pool']} + LISTEN 1)")
+if len(per_stream) == 2:
+    (h1, r1), (hm, rm) = per_stream["memory_10k"], per_stream["memory_multiroom_10k"]
+    print(f"multi-room stream / one-room stream: heap x{hm / h1:.2f}, RSS x{rm / r1:.2f}")

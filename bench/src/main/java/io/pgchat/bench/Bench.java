@@ -16,7 +16,7 @@ public final class Bench {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("pgchat-bench: " + e.getMessage());
-            System.err.println("usage: java -jar pgchat-bench.jar fanout|rooms|publish|catchup|storm [--flag value]...");
+            System.err.println("usage: java -jar pgchat-bench.jar fanout|rooms|publish|catchup|storm|multiroom [--flag value]...");
             System.exit(2);
             return;
         }

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * fanout, rooms and storm: subscribers connect first, then publishers post, and every subscriber
- * must receive every acked message of its room once and in order.
+ * fanout, rooms, storm and multiroom: subscribers connect first, then publishers post, and every
+ * subscriber must receive every acked message of its rooms once and in order. multiroom: each stream
+ * follows --rooms-per-stream rooms drawn at random (seeded) from --rooms, in one connection.
  */
 final class LiveBench {
 
@@ -15,8 +16,11 @@ final class LiveBench {
     private final long start;
     private final long deadline;
     private final boolean storm;
+    private final boolean multiRoom;
     private final String[] rooms;
     private final int perRoom;
+    /** multiroom: how many streams follow each room. */
+    private final int[] followers;
     private final Ledger ledger;
     private final Subscribers subscribers;
     private final Publishers publishers;
@@ -26,24 +30,61 @@ final class LiveBench {
         this.start = start;
         this.deadline = start + (long) (o.timeoutSeconds * 1e9);
         this.storm = o.mode.equals("storm");
-        boolean manyRooms = o.mode.equals("rooms");
+        this.multiRoom = o.mode.equals("multiroom");
+        boolean manyRooms = o.mode.equals("rooms") || multiRoom;
         this.rooms = new String[manyRooms ? o.rooms : 1];
         for (int r = 0; r < rooms.length; r++) {
             rooms[r] = manyRooms ? o.room + "_" + r : o.room;
         }
-        this.perRoom = manyRooms ? o.subscribersPerRoom : o.subscribers;
-        int count = storm ? (int) Math.ceil(o.rate * o.seconds) : o.messages;
+        this.perRoom = o.mode.equals("rooms") ? o.subscribersPerRoom : o.subscribers;
+        int count = storm || multiRoom ? (int) Math.ceil(o.rate * o.seconds) : o.messages;
         this.ledger = new Ledger(count, rooms.length);
         this.subscribers = new Subscribers(o);
-        // Publish order is known only with one publisher connection: then n must arrive ascending.
-        boolean orderByN = o.publishers == 1;
-        for (int r = 0; r < rooms.length; r++) {
-            for (int i = 0; i < perRoom; i++) {
-                Subscription s = subscribers.add(r, rooms[r], ledger, 0, orderByN);
-                s.undisturbed = s.index % 2 == 0;
+        this.followers = multiRoom ? new int[rooms.length] : null;
+        if (multiRoom) {
+            java.util.Random random = new java.util.Random(o.seed);
+            for (int i = 0; i < o.subscribers; i++) {
+                int[] chosen = chooseRooms(random, rooms.length, o.roomsPerStream);
+                for (int r : chosen) {
+                    followers[r]++;
+                }
+                subscribers.addMultiRoom(chosen, rooms, ledger);
+            }
+        } else {
+            // Publish order is known only with one publisher connection: then n must arrive ascending.
+            boolean orderByN = o.publishers == 1;
+            for (int r = 0; r < rooms.length; r++) {
+                for (int i = 0; i < perRoom; i++) {
+                    Subscription s = subscribers.add(r, rooms[r], ledger, 0, orderByN);
+                    s.undisturbed = s.index % 2 == 0;
+                }
             }
         }
-        this.publishers = new Publishers(o, ledger, rooms);
+        // multiroom checks each room's order for any number of publishers: one publisher per room.
+        this.publishers = new Publishers(o, ledger, rooms, multiRoom);
+    }
+
+    /** k distinct rooms of 0..rooms-1, ascending. */
+    static int[] chooseRooms(java.util.Random random, int rooms, int k) {
+        int[] chosen = new int[k];
+        for (int i = 0; i < k; i++) {
+            int r;
+            do {
+                r = random.nextInt(rooms);
+            } while (contains(chosen, i, r));
+            chosen[i] = r;
+        }
+        java.util.Arrays.sort(chosen);
+        return chosen;
+    }
+
+    private static boolean contains(int[] a, int length, int value) {
+        for (int i = 0; i < length; i++) {
+            if (a[i] == value) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Report run() throws InterruptedException {
@@ -82,7 +123,11 @@ final class LiveBench {
         }
         Subscribers.Tally tally = subscribers.tally(ledger::ackedBitsOf);
         long lastEvent = subscribers.lastEventAt();
-        report.put("subscribers", subscribers.all.size()).put("rooms", rooms.length)
+        report.put("subscribers", subscribers.all.size()).put("rooms", rooms.length);
+        if (multiRoom) {
+            report.put("rooms_per_stream", o.roomsPerStream);
+        }
+        report
                 .put("posts_sent", publishers.sent()).put("posts_acked", publishers.acked())
                 .put("posts_per_s", Report.perSecond(publishers.acked(), publishers.endedAt - publishers.t0))
                 .put("deliveries", tally.deliveries)
@@ -91,7 +136,7 @@ final class LiveBench {
                 .put("last_event_after_last_ack_ms", Math.round((lastEvent - publishers.endedAt) / 1e5) / 10.0)
                 .put("latency_ms", Report.latency(subscribers.latency()))
                 .put("post_latency_ms", Report.latency(publishers.latency()))
-                .correctness(tally);
+                .correctness(tally, multiRoom);
         if (storm) {
             stormReport(report, stormAt, bySecond);
         }
@@ -103,10 +148,13 @@ final class LiveBench {
     /** Every acked message times the subscribers of its room that got going. */
     private long expected() {
         long total = 0;
+        long deliveries = 0;
         for (int r = 0; r < rooms.length; r++) {
             total += ledger.ackedIn(r);
+            deliveries += ledger.ackedIn(r) * (multiRoom ? followers[r] : perRoom);
         }
-        return total * perRoom - (long) subscribers.failed() * total / rooms.length;
+        int roomsEach = multiRoom ? o.roomsPerStream : 1;
+        return deliveries - (long) subscribers.failed() * total * roomsEach / rooms.length;
     }
 
     private String status() {

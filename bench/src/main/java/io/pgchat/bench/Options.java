@@ -9,6 +9,8 @@ import java.util.Set;
 final class Options {
 
     private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+    /** multiroom's own defaults: the scenario, 10,000 streams of 20 of 1,000 rooms at 1,000 msg/s. */
+    private static final Map<String, String> MULTIROOM_DEFAULTS = new LinkedHashMap<>();
 
     static {
         DEFAULTS.put("target", "pgchat");
@@ -28,9 +30,14 @@ final class Options {
         DEFAULTS.put("timeout", "300");
         DEFAULTS.put("connects-in-flight", "500");
         DEFAULTS.put("io-threads", "1");
+        DEFAULTS.put("rooms-per-stream", "20");
+        DEFAULTS.put("seed", "1");
+        MULTIROOM_DEFAULTS.put("subscribers", "10000");
+        MULTIROOM_DEFAULTS.put("rooms", "1000");
+        MULTIROOM_DEFAULTS.put("rate", "1000");
     }
 
-    static final Set<String> MODES = Set.of("fanout", "rooms", "publish", "catchup", "storm");
+    static final Set<String> MODES = Set.of("fanout", "rooms", "publish", "catchup", "storm", "multiroom");
 
     final String mode;
     final Target target;
@@ -50,12 +57,17 @@ final class Options {
     final double timeoutSeconds;
     final int connectsInFlight;
     final int ioThreads;
+    final int roomsPerStream;
+    final long seed;
     /** The flags as given or defaulted, for the report. */
     final Map<String, Object> parameters = new LinkedHashMap<>();
 
     private Options(String mode, Map<String, String> given) {
         this.mode = mode;
         Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+        if (mode.equals("multiroom")) {
+            v.putAll(MULTIROOM_DEFAULTS);
+        }
         v.putAll(given);
         target = Target.parse(v.get("target"));
         String defaultUrl = target == Target.PGCHAT ? "http://127.0.0.1:8080" : "http://127.0.0.1:8090";
@@ -74,6 +86,8 @@ final class Options {
         timeoutSeconds = Double.parseDouble(v.get("timeout"));
         connectsInFlight = positive(v, "connects-in-flight");
         ioThreads = positive(v, "io-threads");
+        roomsPerStream = positive(v, "rooms-per-stream");
+        seed = Long.parseLong(v.get("seed"));
         // A fresh room per run, so a new subscriber's stream starts empty and nothing of earlier runs
         // is counted; catchup reuses one room, so its prefill is paid once.
         String defaultRoom = mode.equals("catchup") ? "bench_catchup" : "bench" + System.currentTimeMillis();
@@ -81,8 +95,11 @@ final class Options {
         if (!room.matches("[A-Za-z0-9_-]{1,48}")) {
             throw new IllegalArgumentException("--room must be 1-48 of A-Z a-z 0-9 _ -");
         }
-        if (mode.equals("storm") && rate <= 0) {
-            throw new IllegalArgumentException("storm publishes continuously: give --rate > 0");
+        if ((mode.equals("storm") || mode.equals("multiroom")) && rate <= 0) {
+            throw new IllegalArgumentException(mode + " publishes continuously: give --rate > 0");
+        }
+        if (mode.equals("multiroom") && roomsPerStream > rooms) {
+            throw new IllegalArgumentException("--rooms-per-stream must be at most --rooms");
         }
         if (mode.equals("catchup") && target == Target.NCHAN) {
             throw new IllegalArgumentException("catchup measures resuming from pgchat's table with Last-Event-ID;"

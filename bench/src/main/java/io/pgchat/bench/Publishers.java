@@ -13,7 +13,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * C publisher threads, each with one keep-alive connection, posting the ledger's messages 0..count-1
  * in order of n, either back to back (rate 0) or each at its slot t0 + n/rate. Message n's body is
- * "b:<n> " padded with filler to the requested size.
+ * "b:<n> " padded with filler to the requested size. With roomPerPublisher, publisher p alone posts
+ * the rooms r with r % C == p, one post at a time, so each room's publish order is known: n's order.
  */
 final class Publishers {
 
@@ -21,6 +22,7 @@ final class Publishers {
     private final Ledger ledger;
     private final String[] roomNames;
     private final String host;
+    private final boolean roomPerPublisher;
     private final AtomicLong next = new AtomicLong();
     private final LongAdder sent = new LongAdder();
     private final LongAdder acked = new LongAdder();
@@ -33,10 +35,15 @@ final class Publishers {
     long endedAt;
 
     Publishers(Options options, Ledger ledger, String[] roomNames) {
+        this(options, ledger, roomNames, false);
+    }
+
+    Publishers(Options options, Ledger ledger, String[] roomNames, boolean roomPerPublisher) {
         this.options = options;
         this.ledger = ledger;
         this.roomNames = roomNames;
         this.host = options.host() + ":" + options.port();
+        this.roomPerPublisher = roomPerPublisher;
     }
 
     void start(long deadlineNanos) {
@@ -45,7 +52,8 @@ final class Publishers {
         for (int i = 0; i < options.publishers; i++) {
             Histogram latency = new Histogram();
             latencies.add(latency);
-            Thread thread = new Thread(() -> publish(latency), "publisher-" + i);
+            int publisher = i;
+            Thread thread = new Thread(() -> publish(publisher, latency), "publisher-" + i);
             thread.setDaemon(true);
             threads.add(thread);
             thread.start();
@@ -81,9 +89,21 @@ final class Publishers {
         return result;
     }
 
-    private void publish(Histogram latency) {
+    /** The message this publisher posts after previous (-1 at first); ledger.count when it has none left. */
+    private long next(int publisher, long previous) {
+        if (!roomPerPublisher) {
+            return next.getAndIncrement();
+        }
+        long n = previous + 1;
+        while (n < ledger.count && ledger.roomOf(n) % options.publishers != publisher) {
+            n++;
+        }
+        return n;
+    }
+
+    private void publish(int publisher, Histogram latency) {
         HttpConnection connection = null;
-        for (long n; (n = next.getAndIncrement()) < ledger.count; ) {
+        for (long n = next(publisher, -1); n < ledger.count; n = next(publisher, n)) {
             if (options.rate > 0) {
                 long slot = t0 + (long) (n * 1e9 / options.rate);
                 for (long wait; (wait = slot - System.nanoTime()) > 0; ) {

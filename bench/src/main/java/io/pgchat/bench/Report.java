@@ -37,8 +37,16 @@ final class Report {
 
     /** Missing, duplicated, out-of-order or gapped messages, or a subscriber that never connected, fail the run. */
     Report correctness(Subscribers.Tally t) {
+        return correctness(t, false);
+    }
+
+    /** multiRoom: also pos_out_of_order and wrong_room, which only multi-room streams can have. */
+    Report correctness(Subscribers.Tally t, boolean multiRoom) {
         put("missing", t.missing).put("duplicates", t.duplicates);
         put("out_of_order", t.outOfOrder).put("seq_gaps", t.seqGaps);
+        if (multiRoom) {
+            put("pos_out_of_order", t.posOutOfOrder).put("wrong_room", t.wrongRoom);
+        }
         put("subscribers_with_errors", t.subscribersWithErrors).put("subscribers_never_connected", t.neverConnected);
         if (t.foreign > 0) {
             put("events_not_of_this_run", t.foreign);

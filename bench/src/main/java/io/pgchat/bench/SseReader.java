@@ -4,9 +4,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads one subscriber's response as it arrives, at byte level: the HTTP head, chunked framing if
- * any, then SSE lines. Per event it extracts only two numbers, the `id:` and the message number n
- * from the `data:` line (the digits after "b:"), so no String is made per event: at 300k events/s
- * this parser shares two cores with the server it measures.
+ * any, then SSE lines. Per event it extracts only numbers: the `id:`, the message number n from the
+ * `data:` line (the digits after "b:") and, for a pgchat multi-room stream, the message's `"seq"` and
+ * the number that ends its `"room"` (the bench's rooms are `<prefix>_<i>`). No String is made per
+ * event: at 300k events/s this parser shares two cores with the server it measures.
  */
 final class SseReader {
 
@@ -14,8 +15,11 @@ final class SseReader {
         /** Headers and the first line of the stream (pgchat's prelude, Nchan's ": hi") have arrived. */
         void ready();
 
-        /** id is -1 unless it is a number; n is -1 when the data holds no "b:<n>". */
-        void event(long id, long n);
+        /**
+         * id is -1 unless it is a number; n is -1 when the data holds no "b:<n>"; seq and room are -1
+         * unless the reader was asked for them and the data holds them.
+         */
+        void event(long id, long n, long seq, long room);
 
         void unexpectedEvent(String type);
 
@@ -27,6 +31,7 @@ final class SseReader {
 
     private final Listener listener;
     private final boolean numericIds;
+    private final boolean roomFields;
 
     private byte[] head = new byte[1024];
     private int headLength;
@@ -42,10 +47,18 @@ final class SseReader {
     private boolean data;
     private long id;
     private long n;
+    private long seq;
+    private long room;
 
     SseReader(Listener listener, boolean numericIds) {
+        this(listener, numericIds, false);
+    }
+
+    /** roomFields: also read each message's "seq" and the number ending its "room" (pgchat's multi-room stream). */
+    SseReader(Listener listener, boolean numericIds, boolean roomFields) {
         this.listener = listener;
         this.numericIds = numericIds;
+        this.roomFields = roomFields;
         reset();
     }
 
@@ -59,9 +72,15 @@ final class SseReader {
         chunkExtension = false;
         lineLength = 0;
         anyLine = false;
+        clearEvent();
+    }
+
+    private void clearEvent() {
         data = false;
         id = -1;
         n = -1;
+        seq = -1;
+        room = -1;
     }
 
     /** False when the stream cannot go on: refused, malformed, or its last chunk came. */
@@ -182,11 +201,9 @@ final class SseReader {
         }
         if (end == start) {
             if (data) {
-                listener.event(id, n);
+                listener.event(id, n, seq, room);
             }
-            data = false;
-            id = -1;
-            n = -1;
+            clearEvent();
             return;
         }
         switch (b[start]) {
@@ -194,6 +211,10 @@ final class SseReader {
                 if (startsWith(b, start, end, "data:")) {
                     data = true;
                     n = numberAfterMarker(b, start + 5, end);
+                    if (roomFields) {
+                        seq = numberAfter(b, start + 5, end, SEQ_FIELD);
+                        room = roomNumber(b, start + 5, end);
+                    }
                 }
             }
             case 'i' -> {
@@ -230,6 +251,55 @@ final class SseReader {
             if (b[i] == 'b' && b[i + 1] == ':' && b[i + 2] >= '0' && b[i + 2] <= '9') {
                 return digits(b, i + 2, end);
             }
+        }
+        return -1;
+    }
+
+    private static final byte[] SEQ_FIELD = "\"seq\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ROOM_FIELD = "\"room\":\"".getBytes(StandardCharsets.US_ASCII);
+
+    /** The number right after the first occurrence of field, or -1. */
+    private static long numberAfter(byte[] b, int start, int end, byte[] field) {
+        int at = indexOf(b, start, end, field);
+        return at < 0 ? -1 : digits(b, at + field.length, end);
+    }
+
+    /** The digits after the last '_' of the "room" value ("bench123_42" is 42), or -1. */
+    private static long roomNumber(byte[] b, int start, int end) {
+        int at = indexOf(b, start, end, ROOM_FIELD);
+        if (at < 0) {
+            return -1;
+        }
+        int quote = at + ROOM_FIELD.length;
+        int afterUnderscore = -1;
+        while (quote < end && b[quote] != '"') {
+            if (b[quote] == '_') {
+                afterUnderscore = quote + 1;
+            }
+            quote++;
+        }
+        if (afterUnderscore < 0 || afterUnderscore == quote || quote == end) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = afterUnderscore; i < quote; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return -1;
+            }
+            value = value * 10 + (b[i] - '0');
+        }
+        return value;
+    }
+
+    private static int indexOf(byte[] b, int start, int end, byte[] what) {
+        outer:
+        for (int i = start; i + what.length <= end; i++) {
+            for (int k = 0; k < what.length; k++) {
+                if (b[i + k] != what[k]) {
+                    continue outer;
+                }
+            }
+            return i;
         }
         return -1;
     }

@@ -32,6 +32,14 @@ final class Subscribers {
         return s;
     }
 
+    /** A multi-room stream of these rooms (numbers in names). */
+    Subscription addMultiRoom(int[] rooms, String[] names, Ledger ledger) {
+        int index = all.size();
+        Subscription s = new Subscription(index, rooms, names, loops.get(index % loops.size()), options.target, ledger);
+        all.add(s);
+        return s;
+    }
+
     private long connectStartedAt;
 
     void connectAll() {
@@ -94,16 +102,32 @@ final class Subscribers {
         Tally t = new Tally();
         Map<Integer, BitSet> byRoom = new java.util.HashMap<>();
         for (Subscription s : all) {
-            BitSet missing = (BitSet) byRoom.computeIfAbsent(s.room, expected::apply).clone();
-            missing.andNot(s.received);
-            long m = missing.cardinality();
+            long m;
+            boolean clean;
+            if (s.rooms == null) {
+                m = missing(byRoom.computeIfAbsent(s.room, expected::apply), s.received);
+                t.duplicates += s.duplicates;
+                t.outOfOrder += s.outOfOrder;
+                t.seqGaps += s.seqGaps;
+                t.foreign += s.foreign;
+                clean = s.duplicates == 0 && s.outOfOrder == 0 && s.seqGaps == 0;
+            } else {
+                RoomsTally r = s.rooms;
+                m = 0;
+                for (int slot = 0; slot < r.rooms.length; slot++) {
+                    m += missing(byRoom.computeIfAbsent(r.rooms[slot], expected::apply), r.received[slot]);
+                }
+                t.duplicates += r.duplicates;
+                t.outOfOrder += r.outOfOrder;
+                t.seqGaps += r.gaps;
+                t.posOutOfOrder += r.posOutOfOrder;
+                t.wrongRoom += r.wrongRoom;
+                t.foreign += r.foreign;
+                clean = r.clean();
+            }
             t.missing += m;
-            t.duplicates += s.duplicates;
-            t.outOfOrder += s.outOfOrder;
-            t.seqGaps += s.seqGaps;
             t.deliveries += s.delivered;
-            t.foreign += s.foreign;
-            if (m > 0 || s.duplicates > 0 || s.outOfOrder > 0 || s.seqGaps > 0 || s.error != null) {
+            if (m > 0 || !clean || s.error != null) {
                 t.subscribersWithErrors++;
             }
             if (!s.everLive) {
@@ -113,18 +137,28 @@ final class Subscribers {
         return t;
     }
 
+    private static long missing(BitSet expected, BitSet received) {
+        BitSet missing = (BitSet) expected.clone();
+        missing.andNot(received);
+        return missing.cardinality();
+    }
+
     static final class Tally {
         long missing;
         long duplicates;
         long outOfOrder;
         long seqGaps;
+        /** Multi-room streams only: pgchat's pos not rising, an event of a room not followed or not its own. */
+        long posOutOfOrder;
+        long wrongRoom;
         long deliveries;
         long foreign;
         long subscribersWithErrors;
         long neverConnected;
 
         boolean clean() {
-            return missing == 0 && duplicates == 0 && outOfOrder == 0 && seqGaps == 0 && subscribersWithErrors == 0;
+            return missing == 0 && duplicates == 0 && outOfOrder == 0 && seqGaps == 0 && posOutOfOrder == 0
+                    && wrongRoom == 0 && subscribersWithErrors == 0;
         }
     }
 }

@@ -5,16 +5,20 @@ import java.util.BitSet;
 
 /**
  * One subscriber: its connection (owned by one SubscriberLoop thread, which alone touches it) and
- * its tally of what it received. It may reconnect (a storm, or the server closing the stream) and
- * then resumes with Last-Event-ID = the last seq it read, as an EventSource would.
+ * its tally of what it received: of one room here, of several in its RoomsTally (multiroom). It may
+ * reconnect (a storm, or the server closing the stream) and then resumes with Last-Event-ID = the
+ * last id it read (pgchat: the room's seq, or the pos of a multi-room stream), as an EventSource would.
  */
 final class Subscription implements SseReader.Listener {
 
     private static final int MAX_RECONNECTS = 5;
 
     final int index;
+    /** The room of a one-room stream; -1 for a multi-room one. */
     final int room;
-    final String roomName;
+    private final String path;
+    /** The rooms of a multi-room stream and what it got of each; null for a one-room stream. */
+    final RoomsTally rooms;
     final SubscriberLoop loop;
     final SseReader reader;
     private final Target target;
@@ -52,21 +56,34 @@ final class Subscription implements SseReader.Listener {
      */
     Subscription(int index, int room, String roomName, SubscriberLoop loop, Target target, Ledger ledger,
             long seqBase, boolean orderByN) {
+        this(index, room, target.subscribePath(roomName), null, loop, target, ledger, seqBase, orderByN);
+    }
+
+    /** A multi-room stream of these rooms (numbers in names). */
+    Subscription(int index, int[] rooms, String[] names, SubscriberLoop loop, Target target, Ledger ledger) {
+        this(index, -1, target.multiSubscribePath(String.join(",", java.util.Arrays.stream(rooms)
+                        .mapToObj(r -> names[r]).toList())),
+                new RoomsTally(rooms, ledger, target.idIsSeq()), loop, target, ledger, 0, true);
+    }
+
+    private Subscription(int index, int room, String path, RoomsTally rooms, SubscriberLoop loop, Target target,
+            Ledger ledger, long seqBase, boolean orderByN) {
         this.index = index;
         this.room = room;
-        this.roomName = roomName;
+        this.path = path;
+        this.rooms = rooms;
         this.loop = loop;
         this.target = target;
         this.ledger = ledger;
         this.seqBase = seqBase;
         this.orderByN = orderByN;
         this.resumeFrom = ledger == null ? seqBase : -1;
-        this.reader = new SseReader(this, target.idIsSeq());
+        this.reader = new SseReader(this, target.idIsSeq(), rooms != null && target.idIsSeq());
     }
 
     String request(String host) {
         String resume = resumeFrom >= 0 ? "Last-Event-ID: " + resumeFrom + "\r\n" : "";
-        return "GET " + target.subscribePath(roomName) + " HTTP/1.1\r\nHost: " + host
+        return "GET " + path + " HTTP/1.1\r\nHost: " + host
                 + "\r\nAccept: text/event-stream\r\n" + resume + "\r\n";
     }
 
@@ -78,9 +95,17 @@ final class Subscription implements SseReader.Listener {
     }
 
     @Override
-    public void event(long id, long n) {
+    public void event(long id, long n, long seq, long room) {
         long now = loop.now;
         lastEventAt = now;
+        if (rooms != null) {
+            if (rooms.record(id, n, seq, room)) {
+                delivered++;
+                loop.delivered++;
+                loop.recordLatency(this, ledger.startNanos[(int) n], now);
+            }
+            return;
+        }
         int key = key(id, n);
         boolean duplicate = key >= 0 && received.get(key);
         if (target.idIsSeq()) {
@@ -148,8 +173,9 @@ final class Subscription implements SseReader.Listener {
 
     void prepareResume() {
         live = false;
-        if (target.idIsSeq() && lastSeq >= 0) {
-            resumeFrom = lastSeq;
+        long lastId = rooms != null ? rooms.lastPos() : lastSeq;
+        if (target.idIsSeq() && lastId >= 0) {
+            resumeFrom = lastId;
         }
         reader.reset();
     }

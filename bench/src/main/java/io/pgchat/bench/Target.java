@@ -12,6 +12,11 @@ enum Target {
         }
 
         @Override
+        String multiSubscribePath(String rooms) {
+            return "/api/events?rooms=" + rooms;
+        }
+
+        @Override
         String postPath(String room) {
             return "/api/rooms/" + room + "/messages";
         }
@@ -43,6 +48,12 @@ enum Target {
             return "/sub/" + room;
         }
 
+        // nchan/nginx.conf splits the last segment at commas into the channels of one multiplexed stream.
+        @Override
+        String multiSubscribePath(String rooms) {
+            return "/sub/multi/" + rooms;
+        }
+
         @Override
         String postPath(String room) {
             return "/pub/" + room;
@@ -72,6 +83,9 @@ enum Target {
     };
 
     abstract String subscribePath(String room);
+
+    /** One stream of several rooms, given comma-separated. */
+    abstract String multiSubscribePath(String rooms);
 
     abstract String postPath(String room);
 

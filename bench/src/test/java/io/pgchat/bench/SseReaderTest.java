@@ -26,8 +26,8 @@ class SseReaderTest {
         }
 
         @Override
-        public void event(long id, long n) {
-            seen.add(id + "/" + n);
+        public void event(long id, long n, long seq, long room) {
+            seen.add(id + "/" + n + (seq >= 0 || room >= 0 ? " seq " + seq + " room " + room : ""));
         }
 
         @Override
@@ -61,6 +61,35 @@ class SseReaderTest {
         byte[] bytes = wire.getBytes(StandardCharsets.UTF_8);
         assertTrue(new SseReader(listener, false).feed(bytes, 0, bytes.length));
         assertEquals(List.of("ready", "-1/5"), seen);
+    }
+
+    @Test
+    void multiRoomStreamYieldsPosMessageNumberSeqAndRoomNumberWhateverTheReadBoundaries() {
+        String events = ": rooms bench9_3,bench9_17\nretry: 2000\n\n"
+                + "id: 1234\nevent: message\ndata: {\"room\":\"bench9_17\",\"seq\":42,\"pos\":1234,"
+                + "\"author\":\"bench\",\"body\":\"b:517 xx\",\"sentAt\":\"2026-11-21T10:00:00.123Z\"}\n\n"
+                + ":\n\n"
+                + "id: 1240\nevent: message\ndata: {\"room\":\"bench9_3\",\"seq\":1,\"pos\":1240,"
+                + "\"author\":\"bench\",\"body\":\"b:3 xx\",\"sentAt\":\"2026-11-21T10:00:00.124Z\"}\n\n"
+                // a room whose name does not end in _<digits> has no number
+                + "id: 1241\nevent: message\ndata: {\"room\":\"general\",\"seq\":9,\"body\":\"b:4 xx\"}\n\n";
+        byte[] wire = (PGCHAT_HEAD + chunked(events, 17)).getBytes(StandardCharsets.UTF_8);
+        for (int piece : new int[] {1, 3, 64, wire.length}) {
+            seen.clear();
+            SseReader reader = new SseReader(listener, true, true);
+            for (int i = 0; i < wire.length; i += piece) {
+                assertTrue(reader.feed(wire, i, Math.min(piece, wire.length - i)));
+            }
+            assertEquals(List.of("ready", "1234/517 seq 42 room 17", "1240/3 seq 1 room 3", "1241/4 seq 9 room -1"),
+                    seen, "read in pieces of " + piece);
+        }
+    }
+
+    @Test
+    void roomFieldsAreReadOnlyWhenAskedFor() {
+        byte[] wire = (PGCHAT_HEAD + chunked(EVENTS, 100)).getBytes(StandardCharsets.UTF_8);
+        new SseReader(listener, true).feed(wire, 0, wire.length);
+        assertEquals(List.of("ready", "7/41", "8/42"), seen);
     }
 
     @Test
