@@ -40,10 +40,6 @@ final class ApiError extends RuntimeException {
         return new ApiError(Status.BAD_REQUEST_400, code, message);
     }
 
-    static ApiError unavailable(String message) {
-        return new ApiError(Status.SERVICE_UNAVAILABLE_503, "unavailable", message, 2);
-    }
-
     static void register(HttpRouting.Builder routing) {
         routing.error(ApiError.class, (req, res, e) -> {
             if (e.retryAfterSeconds > 0) {
@@ -54,6 +50,13 @@ final class ApiError extends RuntimeException {
             }
             send(res, e.status, e.code, e.getMessage());
         });
+        // Storage speaks of the database, not of HTTP: its failures get their status here.
+        routing.error(StoreUnavailable.class, (req, res, e) -> {
+            res.header(HeaderNames.RETRY_AFTER, "2");
+            send(res, Status.SERVICE_UNAVAILABLE_503, "unavailable", e.getMessage());
+        });
+        routing.error(MessageStore.KeyReused.class, (req, res, e) ->
+                send(res, Status.CONFLICT_409, "idempotency_key_reused", e.getMessage()));
         // Helidon's own refusals (a malformed request line, a bad header) keep their status.
         routing.error(HttpException.class, (req, res, e) ->
                 send(res, e.status(), "bad_request", e.getMessage()));

@@ -35,7 +35,8 @@ record ChatConfig(
         int maxRequestBytes,
         Limits limits,
         List<String> corsOrigins,
-        Optional<TokenAuth> auth) {
+        Optional<TokenAuth> auth,
+        int streamRoomsMax) {
 
     /** What one client may use; 0 turns a rate off. */
     record Limits(
@@ -91,7 +92,8 @@ record ChatConfig(
                 Limits.from(chat.get("limits")),
                 List.of(chat.get("cors.origins").asString().orElse("").split("[,\\s]+")).stream()
                         .filter(o -> !o.isEmpty()).toList(),
-                TokenAuth.from(chat.get("auth")));
+                TokenAuth.from(chat.get("auth")),
+                chat.get("stream.rooms.max").asInt().orElse(100));
     }
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
@@ -121,7 +123,7 @@ record ChatConfig(
                 poolSize,
                 heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, databaseTimeout, windowSize, pageSize,
                 historyLimit, historyMaxLimit,
-                maxRequestBytes, limits, corsOrigins, auth);
+                maxRequestBytes, limits, corsOrigins, auth, streamRoomsMax);
     }
 
     PgConnectOptions requireDatabase() {

@@ -30,10 +30,10 @@ final class ChatMetrics {
         posted.increment();
     }
 
-    void delivered(int events, boolean fromTable) {
+    void delivered(int events, int fromTable) {
         delivered.increment(events);
-        if (fromTable) {
-            replayed.increment(events);
+        if (fromTable > 0) {
+            replayed.increment(fromTable);
         }
     }
 

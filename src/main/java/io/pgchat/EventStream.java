@@ -12,15 +12,21 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where messages are delivered: one SSE stream per request, written from the request's own (virtual)
- * thread. The stream keeps its cursor (the last seq written), replays what the table holds beyond it,
- * then follows the room live, waking when the hub rings and sending a heartbeat when it does not.
+ * Where messages are delivered: one SSE stream per request, of one room ({@code /api/rooms/{room}/events},
+ * ids are the room's seq) or of many ({@code /api/events?rooms=a,b}, ids are log positions, so one
+ * Last-Event-ID resumes every room). Each is written from the request's own (virtual) thread, which
+ * takes from its {@link Subscription} what to write next.
  *
  * <p>It writes the SSE bytes itself rather than through Helidon's SseSink: the sink cannot send a
  * comment-only heartbeat or a {@code retry:} field, and writing each event separately was several
@@ -30,59 +36,89 @@ final class EventStream {
 
     private static final Logger LOG = System.getLogger(EventStream.class.getName());
     private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
-    private static final byte[] HEARTBEAT = ":\n\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final MessageStore store;
-    private final DeliveryHub hub;
+    private final Delivery delivery;
     private final ChatMetrics metrics;
     private final ChatConfig config;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentMap<String, Integer> openByAddress = new ConcurrentHashMap<>();
 
-    EventStream(MessageStore store, DeliveryHub hub, ChatMetrics metrics, ChatConfig config) {
-        this.store = store;
-        this.hub = hub;
+    EventStream(Delivery delivery, ChatMetrics metrics, ChatConfig config) {
+        this.delivery = delivery;
         this.metrics = metrics;
         this.config = config;
     }
 
-    void stream(ServerRequest req, ServerResponse res) {
+    /** GET /api/rooms/{room}/events */
+    void room(ServerRequest req, ServerResponse res) {
         String room = RoomsApi.room(req);
-        config.auth().ifPresent(auth -> auth.require(req).checkRoom(room));
-        Optional<Long> resumeAfter = lastEventId(req);
-        Optional<Long> tail = RoomsApi.number(req, "tail", 0, config.historyMaxLimit());
+        OptionalLong tail = optional(RoomsApi.number(req, "tail", 0, config.historyMaxLimit()));
+        stream(req, res, List.of(room), EventIds.ROOM_SEQ, tail);
+    }
+
+    /** GET /api/events?rooms=a,b,c */
+    void rooms(ServerRequest req, ServerResponse res) {
+        stream(req, res, roomList(req), EventIds.LOG_POS, OptionalLong.empty());
+    }
+
+    private void stream(ServerRequest req, ServerResponse res, List<String> rooms, EventIds ids, OptionalLong tail) {
+        config.auth().ifPresent(auth -> {
+            TokenAuth.Caller caller = auth.require(req);
+            rooms.forEach(caller::checkRoom);
+        });
+        OptionalLong after = optional(lastEventId(req));
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
+        String name = rooms.size() == 1 ? "room " + rooms.getFirst() : rooms.size() + " rooms";
         admit(client);
-        Subscriber subscriber = hub.join(room);
-        try {
-            // Read only now that the subscriber is registered: whatever commits after this read rings it.
-            long last = store.lastSeq(room);
-            long cursor = resumeAfter.orElse(tail.map(n -> Math.max(0, last - n)).orElse(last));
+        try (Subscription subscription = delivery.open(rooms, ids, after, tail)) {
             res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
             res.header("X-Accel-Buffering", "no");
             try (OutputStream out = res.outputStream()) {
-                StringBuilder prelude = new StringBuilder(": room ").append(room)
-                        .append("\nretry: ").append(config.retry().toMillis()).append("\n\n");
-                if (cursor > last) {
-                    prelude.append(reset(room, cursor, last));
-                    cursor = last;
+                String prelude = (ids == EventIds.ROOM_SEQ ? ": room " : ": rooms ") + String.join(",", rooms)
+                        + "\nretry: " + config.retry().toMillis() + "\n\n";
+                subscription.write(out, prelude.getBytes(StandardCharsets.UTF_8));
+                if (subscription.reset() != null) {
+                    subscription.write(out, subscription.reset());
                 }
-                write(subscriber, out, prelude.toString().getBytes(StandardCharsets.UTF_8));
-                follow(subscriber, cursor, last, out);
-            } catch (ApiError e) {
+                for (Subscription.Batch batch = subscription.next(); batch != null; batch = subscription.next()) {
+                    subscription.write(out, batch.bytes());
+                    metrics.delivered(batch.count(), batch.fromTable());
+                }
+            } catch (StoreUnavailable e) {
                 // The response has begun, so the error cannot be its status: end the stream, the
                 // client reconnects with its Last-Event-ID and loses nothing.
-                LOG.log(Level.WARNING, "Ending a stream of room " + room + ": " + e.getMessage());
+                LOG.log(Level.WARNING, "Ending a stream of " + name + ": " + e.getMessage());
             }
         } catch (UncheckedIOException | IOException e) {
-            LOG.log(Level.DEBUG, "Stream of room " + room + " closed by the client: " + e.getMessage());
+            LOG.log(Level.DEBUG, "Stream of " + name + " closed by the client: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             release(client);
-            hub.leave(subscriber);
         }
+    }
+
+    /** The rooms parameter: 1 to pgchat.stream.rooms.max valid room names, comma-separated, none repeated. */
+    private List<String> roomList(ServerRequest req) {
+        List<String> values = req.query().all("rooms", List::of);
+        if (values.stream().allMatch(String::isEmpty)) {
+            throw ApiError.badRequest("missing_rooms", "Name the rooms to follow: ?rooms=general,random");
+        }
+        List<String> rooms = values.stream().flatMap(v -> Arrays.stream(v.split(",", -1))).toList();
+        int max = config.streamRoomsMax();
+        if (rooms.size() > max) {
+            throw ApiError.badRequest("too_many_rooms", "A stream follows at most " + max + " rooms; this asks for "
+                    + rooms.size() + ".");
+        }
+        Set<String> seen = new HashSet<>();
+        for (String room : rooms) {
+            MessageInput.room(room);
+            if (!seen.add(room)) {
+                throw ApiError.badRequest("repeated_room", "Room " + room + " is listed more than once.");
+            }
+        }
+        return rooms;
     }
 
     /** Streams are long-lived: their number is capped per process (503) and per client address (429). */
@@ -112,52 +148,8 @@ final class EventStream {
         open.decrementAndGet();
     }
 
-    private void follow(Subscriber subscriber, long cursor, long replayTo, OutputStream out)
-            throws IOException, InterruptedException {
-        String room = subscriber.feed.room;
-        while (cursor < replayTo) {
-            DeliveryHub.Batch batch = hub.fromTable(room, cursor);
-            if (batch.count() == 0) {
-                break;
-            }
-            cursor = deliver(subscriber, batch, out);
-        }
-        long heartbeat = config.heartbeat().toNanos();
-        while (!subscriber.closed()) {
-            DeliveryHub.Batch batch = hub.next(subscriber, cursor);
-            if (batch.count() > 0) {
-                cursor = deliver(subscriber, batch, out);
-            } else if (subscriber.quietFor(heartbeat, System.nanoTime())) {
-                write(subscriber, out, HEARTBEAT);
-            } else {
-                subscriber.await();
-            }
-        }
-    }
-
-    private long deliver(Subscriber subscriber, DeliveryHub.Batch batch, OutputStream out) throws IOException {
-        write(subscriber, out, batch.bytes());
-        metrics.delivered(batch.count(), batch.fromTable());
-        return batch.lastSeq();
-    }
-
-    private static void write(Subscriber subscriber, OutputStream out, byte[] bytes) throws IOException {
-        subscriber.writing(true);
-        try {
-            out.write(bytes);
-            out.flush();
-        } finally {
-            subscriber.writing(false);
-        }
-    }
-
-    /**
-     * The client is ahead of the room: the database was recreated or the id is not ours. Say so and
-     * restart it at the room's end; its id moves there, so its next reconnect resumes correctly.
-     */
-    private static String reset(String room, long asked, long last) {
-        return "id: " + last + "\nevent: reset\ndata: {\"room\":\"" + room + "\",\"lastSeq\":" + last
-                + ",\"requested\":" + asked + "}\n\n";
+    private static OptionalLong optional(Optional<Long> value) {
+        return value.map(OptionalLong::of).orElse(OptionalLong.empty());
     }
 
     /** The Last-Event-ID header, else the lastEventId query parameter (EventSource sets no header at first). */

@@ -30,7 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class GroupCommit {
 
     /*
-     * The rooms are locked in name order, so two batches sharing rooms cannot deadlock. The
+     * The log position's row is locked first and the rooms in name order, so two batches cannot
+     * deadlock; that row, held to commit, makes pos order commit order across rooms and servers. The
      * announcement lists the batch's messages in order, in as many notifications as the 8000-byte
      * payload limit needs; a chunk that still does not fit (one very large message) is announced
      * by room and seq only, and the listener reads those rows. Limiting a batch to MAX_BATCH posts
@@ -40,35 +41,38 @@ final class GroupCommit {
             WITH input AS (
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
                     WITH ORDINALITY AS i(room, author, body, idempotency_key, ord)
+            ), log AS (
+                UPDATE log_position SET last_pos = last_pos + (SELECT count(*) FROM input)
+                RETURNING last_pos - (SELECT count(*) FROM input) AS before
             ), counts AS (
-                SELECT room, count(*) AS n FROM input GROUP BY room
+                SELECT room, count(*) AS n, max(ord) AS last_ord FROM input GROUP BY room
             ), r AS (
-                INSERT INTO rooms AS r (name, last_seq, last_sent_at)
-                SELECT room, n, date_trunc('milliseconds', clock_timestamp()) FROM counts ORDER BY room
+                INSERT INTO rooms AS r (name, last_seq, last_pos, last_sent_at)
+                SELECT room, n, log.before + last_ord, date_trunc('milliseconds', clock_timestamp())
+                FROM counts, log ORDER BY room
                 ON CONFLICT (name) DO UPDATE
-                    SET last_seq = r.last_seq + excluded.last_seq, last_sent_at = excluded.last_sent_at
+                    SET last_seq = r.last_seq + excluded.last_seq, last_pos = excluded.last_pos,
+                        last_sent_at = excluded.last_sent_at
                 RETURNING name, last_seq, last_sent_at
             ), numbered AS (
                 SELECT i.ord, i.room, r.last_seq - c.n + row_number() OVER (PARTITION BY i.room ORDER BY i.ord) AS seq,
-                       i.author, i.body, r.last_sent_at AS sent_at, i.idempotency_key
-                FROM input i JOIN counts c ON c.room = i.room JOIN r ON r.name = i.room
+                       log.before + i.ord AS pos, i.author, i.body, r.last_sent_at AS sent_at, i.idempotency_key
+                FROM input i JOIN counts c ON c.room = i.room JOIN r ON r.name = i.room CROSS JOIN log
             ), m AS (
-                INSERT INTO messages (room, seq, author, body, sent_at, idempotency_key)
-                SELECT room, seq, author, body, sent_at, idempotency_key FROM numbered
+                INSERT INTO messages (room, seq, pos, author, body, sent_at, idempotency_key)
+                SELECT room, seq, pos, author, body, sent_at, idempotency_key FROM numbered
             ), items AS (
-                SELECT ord, room, seq, json_build_object('room', room, 'seq', seq, 'author', author, 'body', body,
-                    'sentAt', (extract(epoch FROM sent_at) * 1000)::bigint)::text AS item
-                FROM numbered
+                SELECT ord, room, seq, pos, %s AS item FROM numbered
             ), chunks AS (
                 SELECT *, sum(octet_length(item) + 1) OVER (ORDER BY ord) / 7900 AS chunk FROM items
             ), announced AS (
                 SELECT count(pg_notify($5, CASE WHEN octet_length(whole) < 8000 THEN whole ELSE short END)) AS n
                 FROM (SELECT chunk, '[' || string_agg(item, ',' ORDER BY ord) || ']' AS whole,
-                             json_agg(json_build_object('room', room, 'seq', seq) ORDER BY ord)::text AS short
+                             json_agg(%s ORDER BY ord)::text AS short
                       FROM chunks GROUP BY chunk ORDER BY chunk) c
             )
-            SELECT numbered.ord, numbered.seq, numbered.sent_at FROM numbered, announced ORDER BY numbered.ord
-            """;
+            SELECT numbered.ord, numbered.seq, numbered.pos, numbered.sent_at FROM numbered, announced ORDER BY numbered.ord
+            """.formatted(Announcements.ITEM_SQL, Announcements.SHORT_ITEM_SQL);
     static final int MAX_BATCH = 64;
     /*
      * Commits that announce serialize on PostgreSQL's notify lock anyway, so one batch is sent at a
@@ -114,7 +118,7 @@ final class GroupCommit {
     }
 
     /** The seq and time a post was stored at, or that its Idempotency-Key is stored already. */
-    record Stored(long seq, OffsetDateTime sentAt, boolean duplicateKey) {
+    record Stored(long seq, long pos, OffsetDateTime sentAt, boolean duplicateKey) {
     }
 
     private final Pool pool;
@@ -131,7 +135,7 @@ final class GroupCommit {
         lock.lock();
         try {
             if (waiting.size() >= MAX_WAITING) {
-                throw ApiError.unavailable("The database is not keeping up: " + MAX_WAITING
+                throw new StoreUnavailable("The database is not keeping up: " + MAX_WAITING
                         + " posts are waiting to be stored; retry.");
             }
             waiting.add(post);
@@ -186,7 +190,7 @@ final class GroupCommit {
             bodies[i] = post.body;
             keys[i] = post.idempotencyKey;
         }
-        return pool.preparedQuery(INSERT).execute(Tuple.of(rooms, authors, bodies, keys, MessageStore.CHANNEL))
+        return pool.preparedQuery(INSERT).execute(Tuple.of(rooms, authors, bodies, keys, Announcements.CHANNEL))
                 .transform(result -> {
                     if (result.succeeded()) {
                         complete(batch, result.result());
@@ -199,7 +203,7 @@ final class GroupCommit {
                     }
                     if (failure instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
                             && IDEMPOTENCY_INDEX.equals(pg.getConstraint())) {
-                        batch.getFirst().stored.complete(new Stored(0, null, true));
+                        batch.getFirst().stored.complete(new Stored(0, 0, null, true));
                     } else {
                         batch.forEach(post -> post.stored.fail(failure));
                     }
@@ -217,7 +221,7 @@ final class GroupCommit {
     private static void complete(List<Post> batch, RowSet<Row> rows) {
         for (Row row : rows) {
             batch.get(row.getLong("ord").intValue() - 1).stored.complete(
-                    new Stored(row.getLong("seq"), row.getOffsetDateTime("sent_at"), false));
+                    new Stored(row.getLong("seq"), row.getLong("pos"), row.getOffsetDateTime("sent_at"), false));
         }
     }
 }

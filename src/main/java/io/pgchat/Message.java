@@ -6,19 +6,25 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 
-/** A stored chat message and its two wire forms: JSON for the API, an SSE event for streams. */
-record Message(String room, long seq, String author, String body, Instant sentAt) {
+/**
+ * A stored chat message and its two wire forms: JSON for the API, an SSE event for streams. seq counts
+ * a room's messages with no gap; pos is its place in the log of all rooms, in commit order.
+ */
+record Message(String room, long seq, long pos, String author, String body, Instant sentAt) {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final DateTimeFormatter MILLIS =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EVENT_NAME = "\nevent: message\ndata: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
     byte[] toJson() {
         return write(this::writeTo);
@@ -35,25 +41,22 @@ record Message(String room, long seq, String author, String body, Instant sentAt
     }
 
     /**
-     * The SSE frame: {@code id}, {@code event} and a single {@code data} line. JSON escapes every line
-     * break, so no message content can end the frame early or forge a field.
+     * An SSE event: {@code id}, {@code event} and a single {@code data} line holding the message's JSON.
+     * JSON escapes every line break, so no message content can end the event early or forge a field.
      */
-    byte[] toEvent() {
-        byte[] json = toJson();
-        byte[] id = ("id: " + seq).getBytes(StandardCharsets.US_ASCII);
-        byte[] event = new byte[id.length + EVENT_NAME.length + json.length + 2];
-        System.arraycopy(id, 0, event, 0, id.length);
-        System.arraycopy(EVENT_NAME, 0, event, id.length, EVENT_NAME.length);
-        System.arraycopy(json, 0, event, id.length + EVENT_NAME.length, json.length);
-        event[event.length - 2] = '\n';
-        event[event.length - 1] = '\n';
-        return event;
+    static void writeEvent(ByteBuffer out, long id, byte[] json) {
+        out.put(ID).put(Long.toString(id).getBytes(StandardCharsets.US_ASCII)).put(EVENT_NAME).put(json).put(END);
+    }
+
+    static int eventSize(byte[] json) {
+        return ID.length + 20 + EVENT_NAME.length + json.length + END.length;
     }
 
     private void writeTo(JsonGenerator g) throws IOException {
         g.writeStartObject();
         g.writeStringField("room", room);
         g.writeNumberField("seq", seq);
+        g.writeNumberField("pos", pos);
         g.writeStringField("author", author);
         g.writeStringField("body", body);
         g.writeStringField("sentAt", timestamp(sentAt));

@@ -27,13 +27,16 @@ import java.util.concurrent.TimeoutException;
  */
 final class MessageStore {
 
-    static final String CHANNEL = "pgchat";
-
-    private static final String COLUMNS = "room, seq, author, body, sent_at";
+    private static final String COLUMNS = "room, seq, pos, author, body, sent_at";
     private static final String BETWEEN = "SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4";
     private static final String LATEST = "SELECT * FROM (SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) newest ORDER BY seq";
+    private static final String LOG = "SELECT " + COLUMNS
+            + " FROM messages WHERE room = ANY($1) AND pos > $2 AND pos <= $3 ORDER BY pos LIMIT $4";
+    /** One statement, so the log's end and every room's last seq come from one snapshot. */
+    private static final String POSITIONS = "SELECT (SELECT last_pos FROM log_position), coalesce(r.last_seq, 0)"
+            + " FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord) LEFT JOIN rooms r USING (name) ORDER BY q.ord";
     private static final long TIMEOUT_SWEEP_MILLIS = 250;
 
     private static final int MAX_KNOWN_ROOMS = 100_000;
@@ -79,22 +82,33 @@ final class MessageStore {
     record Posted(Message message, boolean replayed) {
     }
 
+    /** The Idempotency-Key names a different message already stored in this room. */
+    static final class KeyReused extends RuntimeException {
+        KeyReused() {
+            super("This Idempotency-Key was used for a different message in this room.", null, false, false);
+        }
+    }
+
     Posted post(String room, MessageInput input, String idempotencyKey) {
         GroupCommit.Post post = commits.submit(new GroupCommit.Post(room, input.author(), input.body(), idempotencyKey));
         GroupCommit.Stored stored;
         try {
             stored = await(post.stored());
-        } catch (ApiError e) {
+        } catch (StoreUnavailable e) {
             if (post.withdraw()) {
-                throw ApiError.unavailable("The database did not store the message in time; it was not stored. Retry.");
+                throw new StoreUnavailable("The database did not store the message in time; it was not stored. Retry.");
             }
             throw e;
         }
         if (stored.duplicateKey()) {
-            return new Posted(stored(room, idempotencyKey), true);
+            Message first = stored(room, idempotencyKey);
+            if (!first.author().equals(input.author()) || !first.body().equals(input.body())) {
+                throw new KeyReused();
+            }
+            return new Posted(first, true);
         }
         remember(room);
-        return new Posted(new Message(room, stored.seq(), input.author(), input.body(), instant(stored.sentAt())), false);
+        return new Posted(new Message(room, stored.seq(), stored.pos(), input.author(), input.body(), instant(stored.sentAt())), false);
     }
 
     private Message stored(String room, String idempotencyKey) {
@@ -117,6 +131,12 @@ final class MessageStore {
         return pool.preparedQuery(LATEST).execute(Tuple.of(room, before, limit)).map(MessageStore::messages);
     }
 
+    /** The messages of these rooms with after < pos <= upTo, in pos order, at most limit. */
+    List<Message> log(List<String> rooms, long after, long upTo, int limit) {
+        return messages(await(pool.preparedQuery(LOG).execute(
+                Tuple.of(rooms.toArray(String[]::new), after, upTo, limit))));
+    }
+
     List<Message> after(String room, long after, int limit) {
         return await(readAfter(room, after, limit));
     }
@@ -136,11 +156,36 @@ final class MessageStore {
         return rows.size() == 0 ? 0 : rows.iterator().next().getLong(0);
     }
 
+    /** Where the log ends, and each room's last seq, at one instant. */
+    record Positions(long logEnd, long[] lastSeqs) {
+    }
+
+    /** Positions of these rooms, 0 for a room nobody has posted to yet. */
+    Positions positions(List<String> rooms) {
+        return positions(await(pool.preparedQuery(POSITIONS).execute(Tuple.of((Object) rooms.toArray(String[]::new)))));
+    }
+
+    /** The log's end, read on the event loop. */
+    Future<Long> readLogEnd() {
+        return pool.query("SELECT last_pos FROM log_position").execute().map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    private static Positions positions(RowSet<Row> rows) {
+        long[] lastSeqs = new long[rows.size()];
+        long logEnd = 0;
+        int i = 0;
+        for (Row row : rows) {
+            logEnd = row.getLong(0);
+            lastSeqs[i++] = row.getLong(1);
+        }
+        return new Positions(logEnd, lastSeqs);
+    }
+
     List<RoomSummary> rooms() {
         List<RoomSummary> rooms = new ArrayList<>();
         for (Row row : await(pool.query(
-                "SELECT name, last_seq, last_sent_at FROM rooms ORDER BY last_sent_at DESC, name").execute())) {
-            rooms.add(new RoomSummary(row.getString(0), row.getLong(1), instant(row.getOffsetDateTime(2))));
+                "SELECT name, last_seq, last_pos, last_sent_at FROM rooms ORDER BY last_sent_at DESC, name").execute())) {
+            rooms.add(new RoomSummary(row.getString(0), row.getLong(1), row.getLong(2), instant(row.getOffsetDateTime(3))));
         }
         return rooms;
     }
@@ -159,14 +204,14 @@ final class MessageStore {
         }
     }
 
-    record RoomSummary(String room, long lastSeq, Instant lastSentAt) {
+    record RoomSummary(String room, long lastSeq, long lastPos, Instant lastSentAt) {
     }
 
     private static List<Message> messages(RowSet<Row> rows) {
         List<Message> messages = new ArrayList<>(rows.size());
         for (Row row : rows) {
-            messages.add(new Message(row.getString(0), row.getLong(1), row.getString(2), row.getString(3),
-                    instant(row.getOffsetDateTime(4))));
+            messages.add(new Message(row.getString(0), row.getLong(1), row.getLong(2), row.getString(3),
+                    row.getString(4), instant(row.getOffsetDateTime(5))));
         }
         return messages;
     }
@@ -189,12 +234,12 @@ final class MessageStore {
                 throw new IllegalStateException("PostgreSQL refused a query: " + pg.getMessage(), pg);
             }
             if (e.getCause() instanceof TimeoutException) {
-                throw ApiError.unavailable("The database did not answer in " + timeout.toSeconds() + " s; retry.");
+                throw new StoreUnavailable("The database did not answer in " + timeout.toSeconds() + " s; retry.");
             }
-            throw ApiError.unavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
+            throw new StoreUnavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ApiError.unavailable("Interrupted while waiting for the database.");
+            throw new StoreUnavailable("Interrupted while waiting for the database.");
         } finally {
             deadlines.remove(result);
         }

@@ -25,7 +25,7 @@ import java.util.List;
 import java.lang.System.Logger.Level;
 
 /**
- * A running pgchat server, wired in the order data flows: migrations, database clients, delivery hub,
+ * A running pgchat server, wired in the order data flows: migrations, database clients, delivery,
  * LISTEN connection, web server. Main starts one; tests start several on one database.
  */
 final class PgChat implements AutoCloseable {
@@ -34,7 +34,7 @@ final class PgChat implements AutoCloseable {
 
     private final Vertx vertx;
     private final Pool pool;
-    private final DeliveryHub hub;
+    private final Delivery delivery;
     private final ChatMetrics metrics;
     private final NotificationListener listener;
     private final WebServer server;
@@ -52,10 +52,10 @@ final class PgChat implements AutoCloseable {
                 .using(vertx)
                 .build();
         MessageStore store = new MessageStore(vertx, pool, config.databaseTimeout());
-        hub = new DeliveryHub(store, config.windowSize(), config.pageSize(), config.heartbeat(),
+        delivery = new Delivery(vertx, store, config.windowSize(), config.pageSize(), config.heartbeat(),
                 config.slowClientLimit(), config.poolSize());
-        metrics = new ChatMetrics(hub::subscribers);
-        listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
+        metrics = new ChatMetrics(delivery::subscribers);
+        listener = new NotificationListener(vertx, config.listenOrMainDatabase(), delivery, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());
         try {
             try {
@@ -78,11 +78,13 @@ final class PgChat implements AutoCloseable {
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
                     .protocols(List.of(Http1Config.builder()
+                            // The request line fits a stream of 100 rooms with the longest names.
+                            .maxPrologueLength(8192)
                             .config(serverConfig.get("protocols.http_1_1"))
                             .addReceiveListener(slowRequests)
                             .build()))
-                    .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, stop, config))
+                    .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.create()))
+                    .routing(routing -> routing(routing, store, delivery, metrics, slowRequests, stop, config))
                     .build()
                     .start();
             if (!server.isRunning()) {
@@ -93,7 +95,7 @@ final class PgChat implements AutoCloseable {
         } catch (Exception e) {
             slowRequests.close();
             listener.close();
-            hub.close();
+            delivery.close();
             metrics.close();
             vertx.close();
             throw e;
@@ -120,12 +122,12 @@ final class PgChat implements AutoCloseable {
         return new PgChat(serverConfig, config);
     }
 
-    static void routing(HttpRouting.Builder routing, MessageStore store, DeliveryHub hub, ChatMetrics metrics,
+    static void routing(HttpRouting.Builder routing, MessageStore store, Delivery delivery, ChatMetrics metrics,
                         SlowRequests slowRequests, GracefulStop stop, ChatConfig config) {
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
-        routing.register("/api", new RoomsApi(store, new EventStream(store, hub, metrics, config), crossOrigin,
+        routing.register("/api", new RoomsApi(store, new EventStream(delivery, metrics, config), crossOrigin,
                         slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
@@ -143,13 +145,16 @@ final class PgChat implements AutoCloseable {
                         : -1);
     }
 
-    private static HealthObserver health(MessageStore store, NotificationListener listener) {
+    private static HealthObserver health(MessageStore store, NotificationListener listener, Delivery delivery) {
         return HealthObserver.builder()
                 .details(true)
                 .addCheck(() -> HealthCheckResponse.builder().status(store.reachable()).build(),
                         HealthCheckType.READINESS, "database")
                 .addCheck(() -> HealthCheckResponse.builder().status(listener.listening()).build(),
                         HealthCheckType.READINESS, "listen")
+                // After LISTEN comes back, streams wait until every followed room is read again.
+                .addCheck(() -> HealthCheckResponse.builder().status(delivery.synced()).build(),
+                        HealthCheckType.READINESS, "delivery")
                 .build();
     }
 
@@ -158,7 +163,7 @@ final class PgChat implements AutoCloseable {
     }
 
     int subscribers() {
-        return hub.subscribers();
+        return delivery.subscribers();
     }
 
     /**
@@ -169,10 +174,10 @@ final class PgChat implements AutoCloseable {
      */
     @Override
     public void close() {
-        LOG.log(Level.INFO, "pgchat stopping: refusing new requests (503) and ending " + hub.subscribers()
+        LOG.log(Level.INFO, "pgchat stopping: refusing new requests (503) and ending " + delivery.subscribers()
                 + " streams, so clients go to another server");
         stop.begin();
-        hub.close();
+        delivery.close();
         try {
             int unfinished = stop.awaitQuiet(shutdownGrace);
             if (unfinished == 0) {

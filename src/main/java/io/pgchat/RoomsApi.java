@@ -59,12 +59,14 @@ final class RoomsApi implements HttpService {
                 .post("/rooms/{room}/messages", this::post)
                 .get("/rooms/{room}/messages", this::history)
                 .get("/rooms/{room}/messages/{seq}", this::one)
-                .get("/rooms/{room}/events", events::stream)
+                .get("/rooms/{room}/events", events::room)
+                .get("/events", events::rooms)
                 .any("/rooms", allow("GET"))
                 .any("/session", allow("POST, DELETE"))
                 .any("/rooms/{room}/messages", allow("GET, POST"))
                 .any("/rooms/{room}/messages/{seq}", allow("GET"))
                 .any("/rooms/{room}/events", allow("GET"))
+                .any("/events", allow("GET"))
                 .any("/*", (req, res) -> {
                     throw new ApiError(Status.NOT_FOUND_404, "not_found", "No such resource: " + req.path().rawPath());
                 });
@@ -85,10 +87,6 @@ final class RoomsApi implements HttpService {
         }
         MessageStore.Posted posted = store.post(room, input, idempotencyKey);
         Message message = posted.message();
-        if (posted.replayed() && !(message.author().equals(input.author()) && message.body().equals(input.body()))) {
-            throw new ApiError(Status.CONFLICT_409, "idempotency_key_reused",
-                    "This Idempotency-Key was used for a different message in this room.");
-        }
         if (!posted.replayed()) {
             metrics.posted();
         }
@@ -147,6 +145,7 @@ final class RoomsApi implements HttpService {
                 g.writeStartObject();
                 g.writeStringField("room", room.room());
                 g.writeNumberField("lastSeq", room.lastSeq());
+                g.writeNumberField("lastPos", room.lastPos());
                 g.writeStringField("lastSentAt", Message.timestamp(room.lastSentAt()));
                 g.writeEndObject();
             }

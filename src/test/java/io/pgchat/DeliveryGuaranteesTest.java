@@ -5,10 +5,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.sql.Connection;
+import java.net.http.HttpResponse;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -199,6 +201,44 @@ class DeliveryGuaranteesTest {
         }
     }
 
+    @Test
+    void listenBackWhileThePoolIsDownCatchesUpOnceThePoolReturns() throws Exception {
+        String room = TestServer.room("pool-down");
+        try (TcpProxy pool = TcpProxy.toTestDatabase(); TcpProxy listen = TcpProxy.toTestDatabase();
+             TestServer a = TestServer.start(Map.of("DATABASE_URL", TcpProxy.databaseUrlThrough(pool),
+                     "LISTEN_DATABASE_URL", TcpProxy.databaseUrlThrough(listen)));
+             TestServer b = TestServer.start();
+             SseClient client = a.subscribe(EventStreamTest.events(room))) {
+            EventStreamTest.awaitOpen(client);
+            for (int i = 0; i < 5; i++) {
+                a.say(room, "alice", "before " + i);
+            }
+            assertEquals(List.of("1", "2", "3", "4", "5"), EventStreamTest.ids(client, 5));
+
+            listen.cut();
+            awaitHealth(a, 503);
+            for (int i = 0; i < 10; i++) {
+                b.say(room, "bob", "while A hears nothing " + i);
+            }
+            pool.cut();
+            listen.restore();
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (listenConnections() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(2, listenConnections(), "A's LISTEN is back, beside B's");
+            HttpResponse<String> health = a.get("/observe/health");
+            assertEquals(503, health.statusCode());
+            assertEquals("DOWN", check(health.body(), "delivery"),
+                    "delivery is not ready while it cannot catch up: " + health.body());
+            pool.restore();
+
+            assertEquals(LongStream.rangeClosed(6, 15).mapToObj(Long::toString).toList(), EventStreamTest.ids(client, 10),
+                    "caught up once the pool is back, with no new post to wake it");
+            awaitHealth(a, 200);
+        }
+    }
+
     private static void awaitHealth(TestServer server, int status) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         int seen;
@@ -206,6 +246,16 @@ class DeliveryGuaranteesTest {
             Thread.sleep(50);
         }
         assertEquals(status, seen, "health");
+    }
+
+    /** One check's status in the health answer's details. */
+    private static String check(String health, String name) {
+        for (var check : Json.parse(health).path("checks")) {
+            if (check.path("name").asText().equals(name)) {
+                return check.path("status").asText();
+            }
+        }
+        throw new AssertionError("no check '" + name + "' in " + health);
     }
 
     private static long listenConnections() throws Exception {

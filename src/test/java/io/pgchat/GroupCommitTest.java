@@ -208,7 +208,7 @@ class GroupCommitTest {
         Announcements() throws Exception {
             connection = TestDatabase.connect();
             try (Statement s = connection.createStatement()) {
-                s.execute("LISTEN " + MessageStore.CHANNEL);
+                s.execute("LISTEN " + io.pgchat.Announcements.CHANNEL);
             }
         }
 

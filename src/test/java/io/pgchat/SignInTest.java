@@ -48,6 +48,7 @@ class SignInTest {
             assertTrue(post.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
             PostMessageTest.assertError(server.get("/api/rooms/" + room + "/messages"), 401, "unauthorized");
             PostMessageTest.assertError(server.get(EventStreamTest.events(room)), 401, "unauthorized");
+            PostMessageTest.assertError(server.get("/api/events?rooms=" + room), 401, "unauthorized");
             PostMessageTest.assertError(server.get("/api/rooms"), 401, "unauthorized");
             assertEquals(List.of(), TestDatabase.seqs(room));
         }
@@ -102,7 +103,17 @@ class SignInTest {
                     .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(1, Json.parse(rooms.body()).size(), rooms.body());
             assertEquals(allowed, Json.parse(rooms.body()).get(0).get("room").asText());
+            PostMessageTest.assertError(get(server, "/api/events?rooms=" + allowed + "," + other, token), 403,
+                    "room_forbidden");
+            try (SseClient stream = server.subscribe("/api/events?rooms=" + allowed, "Authorization", "Bearer " + token)) {
+                assertEquals(200, stream.status(), "a stream of only the allowed rooms opens");
+            }
         }
+    }
+
+    private static HttpResponse<String> get(TestServer server, String path, String token) throws Exception {
+        return server.http.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
