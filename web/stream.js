@@ -141,7 +141,7 @@ export class SharedStream {
         // Following a room nobody shows costs nothing until the next reconnect drops it.
         this.#wants.delete(said.tab);
         break;
-      default:
+      default: // from a newer page version: not ours to read
     }
   }
 

@@ -61,6 +61,8 @@ final class Browser implements AutoCloseable {
         this.driver = driver;
         this.profile = profile;
         this.window = driver.getWindowHandle();
+        // A page that cannot get a connection (a browser allows 6 per server) fails the test, not hangs it.
+        driver.manage().timeouts().pageLoadTimeout(WAIT);
         emulateMedia();
     }
 
