@@ -1,6 +1,5 @@
 package io.pgchat;
 
-import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -15,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,24 +33,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EventStream {
 
     private static final Logger LOG = System.getLogger(EventStream.class.getName());
-    private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
 
     private final Delivery delivery;
+    private final Access access;
     private final ChatMetrics metrics;
     private final ChatConfig config;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentMap<String, Integer> openByAddress = new ConcurrentHashMap<>();
 
-    EventStream(Delivery delivery, ChatMetrics metrics, ChatConfig config) {
+    EventStream(Delivery delivery, Access access, ChatMetrics metrics, ChatConfig config) {
         this.delivery = delivery;
+        this.access = access;
         this.metrics = metrics;
         this.config = config;
     }
 
     /** GET /api/rooms/{room}/events */
     void room(ServerRequest req, ServerResponse res) {
-        String room = RoomsApi.room(req);
-        OptionalLong tail = optional(RoomsApi.number(req, "tail", 0, config.historyMaxLimit()));
+        String room = Params.room(req);
+        OptionalLong tail = Params.number(req, "tail", 0, config.historyMaxLimit())
+                .map(OptionalLong::of).orElse(OptionalLong.empty());
         stream(req, res, List.of(room), EventIds.ROOM_SEQ, tail);
     }
 
@@ -62,11 +62,8 @@ final class EventStream {
     }
 
     private void stream(ServerRequest req, ServerResponse res, List<String> rooms, EventIds ids, OptionalLong tail) {
-        config.auth().ifPresent(auth -> {
-            TokenAuth.Caller caller = auth.require(req);
-            rooms.forEach(caller::checkRoom);
-        });
-        OptionalLong after = optional(lastEventId(req));
+        access.check(req, rooms);
+        OptionalLong after = Params.lastEventId(req);
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
         String name = rooms.size() == 1 ? "room " + rooms.getFirst() : rooms.size() + " rooms";
         admit(client);
@@ -146,16 +143,5 @@ final class EventStream {
     private void release(String client) {
         openByAddress.computeIfPresent(client, (address, count) -> count <= 1 ? null : count - 1);
         open.decrementAndGet();
-    }
-
-    private static OptionalLong optional(Optional<Long> value) {
-        return value.map(OptionalLong::of).orElse(OptionalLong.empty());
-    }
-
-    /** The Last-Event-ID header, else the lastEventId query parameter (EventSource sets no header at first). */
-    private static Optional<Long> lastEventId(ServerRequest req) {
-        return req.headers().first(LAST_EVENT_ID).map(String::strip).filter(id -> !id.isEmpty())
-                .or(() -> req.query().first("lastEventId").asOptional().filter(id -> !id.isEmpty()))
-                .map(id -> RoomsApi.parse("lastEventId", id, 0, Long.MAX_VALUE));
     }
 }

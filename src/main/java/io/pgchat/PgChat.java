@@ -127,8 +127,10 @@ final class PgChat implements AutoCloseable {
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
-        routing.register("/api", new RoomsApi(store, new EventStream(delivery, metrics, config), crossOrigin,
-                        slowRequests, metrics, config))
+        Access access = new Access(config.auth());
+        routing.register("/api/session", new SessionApi(config.auth()))
+                .register("/api", new RoomsApi(store, new EventStream(delivery, access, metrics, config), access,
+                        crossOrigin, slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
         routing.addFilter(stop);

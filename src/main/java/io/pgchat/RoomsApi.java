@@ -2,7 +2,6 @@ package io.pgchat;
 
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -29,13 +28,15 @@ final class RoomsApi implements HttpService {
     private final SlowRequests slowRequests;
     private final ChatMetrics metrics;
     private final ChatConfig config;
+    private final Access access;
     private final RateLimits postsByAddress;
     private final RateLimits postsByAuthor;
     private final RateLimits roomsByAddress;
 
-    RoomsApi(MessageStore store, EventStream events, CrossOrigin crossOrigin, SlowRequests slowRequests,
+    RoomsApi(MessageStore store, EventStream events, Access access, CrossOrigin crossOrigin, SlowRequests slowRequests,
              ChatMetrics metrics, ChatConfig config) {
         this.store = store;
+        this.access = access;
         this.slowRequests = slowRequests;
         this.events = events;
         this.crossOrigin = crossOrigin;
@@ -54,15 +55,12 @@ final class RoomsApi implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.get("/rooms", this::listRooms)
-                .post("/session", this::signIn)
-                .delete("/session", this::signOut)
                 .post("/rooms/{room}/messages", this::post)
                 .get("/rooms/{room}/messages", this::history)
                 .get("/rooms/{room}/messages/{seq}", this::one)
                 .get("/rooms/{room}/events", events::room)
                 .get("/events", events::rooms)
                 .any("/rooms", allow("GET"))
-                .any("/session", allow("POST, DELETE"))
                 .any("/rooms/{room}/messages", allow("GET, POST"))
                 .any("/rooms/{room}/messages/{seq}", allow("GET"))
                 .any("/rooms/{room}/events", allow("GET"))
@@ -73,10 +71,10 @@ final class RoomsApi implements HttpService {
     }
 
     private void post(ServerRequest req, ServerResponse res) {
-        String room = room(req);
+        String room = Params.room(req);
         String idempotencyKey = idempotencyKey(req);
         crossOrigin.checkPost(req);
-        Optional<TokenAuth.Caller> caller = caller(req, room);
+        Optional<TokenAuth.Caller> caller = access.check(req, room);
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
         postsByAddress.take(client);
         MessageInput input = MessageInput.read(req, config.maxRequestBytes(), slowRequests,
@@ -113,11 +111,11 @@ final class RoomsApi implements HttpService {
      * before {@code before} (or the newest of all), which is how a reader scrolls back.
      */
     private void history(ServerRequest req, ServerResponse res) {
-        String room = room(req);
-        caller(req, room);
-        Optional<Long> after = number(req, "after", 0, Long.MAX_VALUE);
-        long before = number(req, "before", 1, Long.MAX_VALUE).orElse(Long.MAX_VALUE);
-        int limit = number(req, "limit", 1, config.historyMaxLimit()).orElse((long) config.historyLimit()).intValue();
+        String room = Params.room(req);
+        access.check(req, room);
+        Optional<Long> after = Params.number(req, "after", 0, Long.MAX_VALUE);
+        long before = Params.number(req, "before", 1, Long.MAX_VALUE).orElse(Long.MAX_VALUE);
+        int limit = Params.number(req, "limit", 1, config.historyMaxLimit()).orElse((long) config.historyLimit()).intValue();
         List<Message> page = after.isPresent()
                 ? store.between(room, after.get(), before, limit)
                 : store.latest(room, before, limit);
@@ -125,9 +123,9 @@ final class RoomsApi implements HttpService {
     }
 
     private void one(ServerRequest req, ServerResponse res) {
-        String room = room(req);
-        caller(req, room);
-        long seq = parse("seq", req.path().pathParameters().get("seq"), 1, Long.MAX_VALUE);
+        String room = Params.room(req);
+        access.check(req, room);
+        long seq = Params.parse("seq", req.path().pathParameters().get("seq"), 1, Long.MAX_VALUE);
         List<Message> found = store.between(room, seq - 1, seq + 1, 1);
         if (found.isEmpty()) {
             throw new ApiError(Status.NOT_FOUND_404, "not_found", "Room " + room + " has no message " + seq + ".");
@@ -136,9 +134,8 @@ final class RoomsApi implements HttpService {
     }
 
     private void listRooms(ServerRequest req, ServerResponse res) {
-        Optional<TokenAuth.Caller> caller = config.auth().map(auth -> auth.require(req));
-        List<MessageStore.RoomSummary> rooms = store.rooms().stream()
-                .filter(r -> caller.map(c -> c.mayUse(r.room())).orElse(true)).toList();
+        Optional<TokenAuth.Caller> caller = access.check(req, List.of());
+        List<MessageStore.RoomSummary> rooms = store.rooms().stream().filter(r -> Access.mayUse(caller, r.room())).toList();
         sendJson(res, Message.write(g -> {
             g.writeStartArray();
             for (MessageStore.RoomSummary room : rooms) {
@@ -153,74 +150,12 @@ final class RoomsApi implements HttpService {
         }));
     }
 
-    /**
-     * Exchanges a token sent in the Authorization header for an HttpOnly cookie, which EventSource
-     * sends by itself; SameSite=Strict keeps other sites' pages from using it.
-     */
-    private void signIn(ServerRequest req, ServerResponse res) {
-        TokenAuth auth = config.auth().orElseThrow(() -> new ApiError(Status.NOT_FOUND_404, "not_found",
-                "Sign-in is not configured on this server; the chat is open."));
-        String token = TokenAuth.bearer(req).orElseThrow(() -> new ApiError(Status.UNAUTHORIZED_401, "unauthorized",
-                "Send the token as 'Authorization: Bearer <JWT>' to get a session cookie."));
-        TokenAuth.Caller caller = auth.require(req);
-        long maxAge = Math.max(0, caller.expiresAtEpochSecond() - java.time.Instant.now().getEpochSecond());
-        res.header(HeaderNames.SET_COOKIE, TokenAuth.COOKIE + "=" + token + "; Path=/api; Max-Age=" + maxAge
-                + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
-        sendJson(res, Message.write(g -> {
-            g.writeStartObject();
-            g.writeStringField("author", caller.author());
-            g.writeArrayFieldStart("rooms");
-            for (String room : caller.rooms()) {
-                g.writeString(room);
-            }
-            g.writeEndArray();
-            g.writeNumberField("expiresAt", caller.expiresAtEpochSecond());
-            g.writeEndObject();
-        }));
-    }
-
-    private void signOut(ServerRequest req, ServerResponse res) {
-        res.header(HeaderNames.SET_COOKIE, TokenAuth.COOKIE + "=; Path=/api; Max-Age=0; HttpOnly; SameSite=Strict");
-        res.status(Status.NO_CONTENT_204).send();
-    }
-
-    /** The signed-in caller when sign-in is on (401 without a valid token, 403 for a room it may not use). */
-    Optional<TokenAuth.Caller> caller(ServerRequest req, String room) {
-        Optional<TokenAuth.Caller> caller = config.auth().map(auth -> auth.require(req));
-        caller.ifPresent(c -> c.checkRoom(room));
-        return caller;
-    }
-
-    static String room(ServerRequest req) {
-        return MessageInput.room(req.path().pathParameters().get("room"));
-    }
-
-    static Optional<Long> number(ServerRequest req, String name, long min, long max) {
-        return req.query().first(name).asOptional()
-                .filter(value -> !value.isEmpty())
-                .map(value -> parse(name, value, min, max));
-    }
-
-    /** ASCII digits only: Long.parseLong would also take a sign and the digits of other scripts. */
-    static long parse(String name, String value, long min, long max) {
-        try {
-            long n = Long.parseLong(value);
-            if (n >= min && n <= max && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // refused below, with the range
-        }
-        throw ApiError.badRequest("invalid_" + name, "'" + name + "' must be a whole number from " + min
-                + (max == Long.MAX_VALUE ? " up" : " to " + max) + ".");
-    }
-
-    private static void sendJson(ServerResponse res, byte[] json) {
+    static void sendJson(ServerResponse res, byte[] json) {
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
         res.send(json);
     }
 
-    private static io.helidon.webserver.http.Handler allow(String methods) {
+    static io.helidon.webserver.http.Handler allow(String methods) {
         return (req, res) -> {
             res.header(HeaderNames.ALLOW, methods);
             throw new ApiError(Status.METHOD_NOT_ALLOWED_405, "method_not_allowed",

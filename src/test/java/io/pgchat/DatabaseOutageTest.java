@@ -43,14 +43,14 @@ class DatabaseOutageTest {
 
             proxy.cut();
             long cutAt = System.nanoTime();
-            HttpResponse<String> down = awaitHealth(server, 503);
+            HttpResponse<String> down = Await.health(server, 503);
             assertTrue(down.body().contains("DOWN"), down.body());
             int storedBeforeHeal = posters.created();
             Thread.sleep(Math.max(0, OUTAGE.toMillis() - (System.nanoTime() - cutAt) / 1_000_000));
             assertEquals(503, server.get("/observe/health").statusCode(), "still down while cut");
             proxy.restore();
 
-            awaitHealth(server, 200);
+            Await.health(server, 200);
             posters.awaitCreated(storedBeforeHeal + 100, Duration.ofSeconds(20));
             List<Posters.Answer> answers = posters.stop();
 
@@ -82,16 +82,6 @@ class DatabaseOutageTest {
                     + " WHERE application_name = 'pgchat-listen' AND datname = current_database()"), "LISTEN is back");
             assertTrue(OperationsTest.metric(server, "pgchat_listen_reconnects_total") >= 1);
         }
-    }
-
-    static HttpResponse<String> awaitHealth(TestServer server, int status) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        HttpResponse<String> health;
-        while ((health = server.get("/observe/health")).statusCode() != status && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertEquals(status, health.statusCode(), "health: " + health.body());
-        return health;
     }
 
     /** Several resuming subscribers of one room, preferring the first of the servers. */

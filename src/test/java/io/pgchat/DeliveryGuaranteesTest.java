@@ -161,12 +161,8 @@ class DeliveryGuaranteesTest {
             assertEquals(3, kills, "one LISTEN connection per server, killed three times");
             List<String> expected = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
             assertEquals(expected, EventStreamTest.ids(client, total));
-            assertEquals(List.of(), client.drain(Duration.ofMillis(500)));
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (listenConnections() != 1 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertEquals(1, listenConnections(), "LISTEN is back, once");
+            EventStreamTest.assertNextIsASentinel(server, client, room);
+            Await.until(Duration.ofSeconds(10), () -> "LISTEN is not back, once", () -> listenConnections() == 1);
         }
     }
 
@@ -186,18 +182,17 @@ class DeliveryGuaranteesTest {
             try {
                 db.createStatement().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                         + " WHERE application_name = 'pgchat-listen' AND datname = current_database()");
-                awaitHealth(server, 503);
+                Await.health(server, 503);
                 // The pool's open connections still store posts; their NOTIFYs reach nobody.
                 for (int i = 0; i < 3; i++) {
                     server.say(room, "alice", "during " + i);
                 }
-                assertEquals(List.of(), client.drain(Duration.ofMillis(500)));
             } finally {
                 admin.createStatement().execute("ALTER DATABASE " + database + " WITH ALLOW_CONNECTIONS true");
             }
 
             assertEquals(List.of("2", "3", "4"), EventStreamTest.ids(client, 3), "caught up from the table");
-            awaitHealth(server, 200);
+            Await.health(server, 200);
         }
     }
 
@@ -216,17 +211,13 @@ class DeliveryGuaranteesTest {
             assertEquals(List.of("1", "2", "3", "4", "5"), EventStreamTest.ids(client, 5));
 
             listen.cut();
-            awaitHealth(a, 503);
+            Await.health(a, 503);
             for (int i = 0; i < 10; i++) {
                 b.say(room, "bob", "while A hears nothing " + i);
             }
             pool.cut();
             listen.restore();
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (listenConnections() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertEquals(2, listenConnections(), "A's LISTEN is back, beside B's");
+            Await.until(Duration.ofSeconds(15), () -> "A's LISTEN is not back beside B's", () -> listenConnections() == 2);
             HttpResponse<String> health = a.get("/observe/health");
             assertEquals(503, health.statusCode());
             assertEquals("DOWN", check(health.body(), "delivery"),
@@ -235,17 +226,8 @@ class DeliveryGuaranteesTest {
 
             assertEquals(LongStream.rangeClosed(6, 15).mapToObj(Long::toString).toList(), EventStreamTest.ids(client, 10),
                     "caught up once the pool is back, with no new post to wake it");
-            awaitHealth(a, 200);
+            Await.health(a, 200);
         }
-    }
-
-    private static void awaitHealth(TestServer server, int status) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        int seen;
-        while ((seen = server.get("/observe/health").statusCode()) != status && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertEquals(status, seen, "health");
     }
 
     /** One check's status in the health answer's details. */

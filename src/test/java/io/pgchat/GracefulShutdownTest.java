@@ -49,7 +49,10 @@ class GracefulShutdownTest {
             var holding = lock.prepareStatement("SELECT 1 FROM rooms WHERE name = ? FOR UPDATE");
             holding.setString(1, room);
             holding.executeQuery().close();
-            awaitPostsWaitingOnTheLock();
+            TestDatabase.awaitAPostWaitingOnALock();
+            // Group commit sends one batch of A's posts at a time: the one waiting on the lock holds
+            // the first, and the other posters' requests queue on A behind it.
+            posters.awaitInFlight(a.uri("/"), 4, Duration.ofSeconds(10));
             long stoppedAt = System.nanoTime();
             a.sigterm();
             awaitLog(a, "pgchat stopping");
@@ -98,15 +101,6 @@ class GracefulShutdownTest {
                 a.stop();
             }
         }
-    }
-
-    /**
-     * Group commit sends one batch of A's posts at a time, so a transaction waiting on the lock shows
-     * that posts are stuck; the other posters' requests reach A's queue behind them moments later.
-     */
-    private static void awaitPostsWaitingOnTheLock() throws Exception {
-        TestDatabase.awaitAPostWaitingOnALock();
-        Thread.sleep(300);
     }
 
     private static void awaitLog(RunningMain server, String line) throws InterruptedException {

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,11 +102,8 @@ class LimitsTest {
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static void awaitNoSubscribers(TestServer server) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (server.chat.subscribers() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(0, server.chat.subscribers());
+    private static void awaitNoSubscribers(TestServer server) throws Exception {
+        Await.until(Duration.ofSeconds(5), () -> "streams still held: " + server.chat.subscribers(),
+                () -> server.chat.subscribers() == 0);
     }
 }

@@ -334,7 +334,7 @@ class MultiRoomStreamTest {
             this.dropAfter = dropAfter;
         }
 
-        void open(long after) throws InterruptedException {
+        void open(long after) throws Exception {
             client = server.subscribe(events(rooms), "Last-Event-ID", Long.toString(after));
             EventStreamTest.awaitOpen(client);
         }

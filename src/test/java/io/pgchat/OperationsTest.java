@@ -61,11 +61,7 @@ class OperationsTest {
             EventStreamTest.awaitOpen(client);
             assertEquals(1, metric(server, "pgchat_subscribers"));
             client.close();
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (metric(server, "pgchat_subscribers") > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertEquals(0, metric(server, "pgchat_subscribers"));
+            Await.until(Duration.ofSeconds(5), () -> "the stream is still held", () -> metric(server, "pgchat_subscribers") == 0);
         }
     }
 
@@ -93,16 +89,19 @@ class OperationsTest {
 
     @Test
     void listenUsesItsOwnDatabaseUrlWhenGiven() throws Exception {
-        var listenUrl = io.vertx.pgclient.PgConnectOptions.fromUri(TestDatabase.url());
-        String direct = "postgresql://" + listenUrl.getUser() + (listenUrl.getPassword() == null ? "" : ":"
-                + listenUrl.getPassword()) + "@127.0.0.1:" + listenUrl.getPort() + "/" + listenUrl.getDatabase();
-        try (TestServer server = TestServer.start(Map.of("LISTEN_DATABASE_URL", direct))) {
+        try (TcpProxy listen = TcpProxy.toTestDatabase();
+             TestServer server = TestServer.start(Map.of("LISTEN_DATABASE_URL", TcpProxy.databaseUrlThrough(listen)))) {
             String room = TestServer.room("listen-url");
             try (SseClient client = server.subscribe(EventStreamTest.events(room))) {
                 EventStreamTest.awaitOpen(client);
                 server.say(room, "alice", "through the LISTEN url");
                 assertEquals("1", client.next().id());
             }
+            // Cutting only that route loses LISTEN, while the pool (DATABASE_URL) still answers.
+            listen.cut();
+            String health = Await.health(server, 503).body();
+            assertTrue(health.matches("(?s).*\\{\"name\":\"listen\",\"status\":\"DOWN\".*"), health);
+            assertTrue(health.matches("(?s).*\\{\"name\":\"database\",\"status\":\"UP\".*"), health);
         }
         var unreachable = Map.of("LISTEN_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere");
         Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
@@ -143,6 +142,9 @@ class OperationsTest {
     static double metric(TestServer server, String name) throws Exception {
         String text = server.get("/observe/metrics").body();
         Matcher line = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? (\\S+)$").matcher(text);
-        return line.find() ? Double.parseDouble(line.group(2)) : 0;
+        if (!line.find()) {
+            throw new AssertionError("no metric " + name + " in /observe/metrics");
+        }
+        return Double.parseDouble(line.group(2));
     }
 }

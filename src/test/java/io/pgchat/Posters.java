@@ -11,6 +11,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,6 +29,7 @@ final class Posters implements AutoCloseable {
 
     private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
     private final AtomicInteger created = new AtomicInteger();
+    private final Map<URI, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopped;
 
@@ -45,6 +48,8 @@ final class Posters implements AutoCloseable {
                     .header("Content-Type", "application/json")
                     .timeout(Duration.ofSeconds(30))
                     .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", author, "body", "m" + i))).build();
+            AtomicInteger waiting = inFlight.computeIfAbsent(uri, u -> new AtomicInteger());
+            waiting.incrementAndGet();
             try {
                 Answer answer = answer(uri, http.send(request, HttpResponse.BodyHandlers.ofString()));
                 answers.add(answer);
@@ -63,6 +68,8 @@ final class Posters implements AutoCloseable {
                 answers.add(new Answer(uri, System.nanoTime(), 0, 0, null, false, e));
             } catch (InterruptedException e) {
                 return;
+            } finally {
+                waiting.decrementAndGet();
             }
         }
     }
@@ -79,19 +86,19 @@ final class Posters implements AutoCloseable {
                 response.headers().firstValue("Retry-After").isPresent(), null);
     }
 
+    /** Waits until n posts to the server are waiting for their answers at once. */
+    void awaitInFlight(URI server, int n, Duration timeout) throws Exception {
+        Await.until(timeout, () -> "fewer than " + n + " posts in flight to " + server,
+                () -> inFlight.computeIfAbsent(server, u -> new AtomicInteger()).get() >= n);
+    }
+
     int created() {
         return created.get();
     }
 
     /** Waits until at least n posts were answered 201 in all. */
-    void awaitCreated(int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (created.get() < n) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("only " + created.get() + " of " + n + " posts were stored in " + timeout);
-            }
-            Thread.sleep(10);
-        }
+    void awaitCreated(int n, Duration timeout) throws Exception {
+        Await.until(timeout, () -> "only " + created.get() + " of " + n + " posts were stored", () -> created.get() >= n);
     }
 
     /** Stops posting, waits for the posts under way, and returns every answer. */

@@ -54,6 +54,10 @@ final class RunningMain {
             }
             Thread.sleep(50);
         }
+        if (run.process.isAlive()) {
+            run.process.destroyForcibly();
+            throw new AssertionError("pgchat neither served nor exited within 90 s: " + run.output);
+        }
         return run;
     }
 

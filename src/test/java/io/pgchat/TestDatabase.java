@@ -109,15 +109,10 @@ final class TestDatabase {
     }
 
     /** Waits until a post of a pgchat server waits on a row lock a test holds. */
-    static void awaitAPostWaitingOnALock() throws SQLException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND application_name = 'pgchat' AND wait_event_type = 'Lock'") < 1) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no post reached the lock");
-            }
-            Thread.sleep(10);
-        }
+    static void awaitAPostWaitingOnALock() throws Exception {
+        Await.until(Duration.ofSeconds(10), () -> "no post reached the lock", () -> count("SELECT count(*) FROM"
+                + " pg_stat_activity WHERE datname = current_database() AND application_name = 'pgchat'"
+                + " AND wait_event_type = 'Lock'") >= 1);
     }
 
     static void execute(String sql) throws SQLException {
