@@ -216,13 +216,17 @@ function nameProblem(name) {
 
 /** The rooms list from the server (the stream then keeps it current); one request at a time. */
 function loadRooms() {
+  $('rooms').setAttribute('aria-busy', 'true');
   roomsLoading ??= api.rooms().then((list) => {
     rooms.update(list);
     updateUnreadTotal();
     startPos = maxPos(list);
     stream.recent(rooms.recent(MAX_STREAM_ROOMS));
     return list;
-  }).finally(() => { roomsLoading = null; });
+  }).finally(() => {
+    roomsLoading = null;
+    $('rooms').removeAttribute('aria-busy');
+  });
   return roomsLoading;
 }
 

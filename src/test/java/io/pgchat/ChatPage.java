@@ -66,10 +66,19 @@ final class ChatPage {
                 + " return !badge || badge.hidden ? '' : badge.firstChild.textContent;", room);
     }
 
-    /** How many times this tab read GET /api/rooms, by its own record of the requests it made. */
-    long roomsListReads() {
-        return (Long) js("return performance.getEntriesByType('resource')"
-                + ".filter(entry => new URL(entry.name).pathname === '/api/rooms').length");
+    /** Whether the tab is reading GET /api/rooms now (the list says so to screen readers). */
+    boolean roomsListBusy() {
+        return element("rooms").getDomAttribute("aria-busy") != null;
+    }
+
+    /**
+     * How many answers to GET /api/rooms this tab began to receive at or after a moment (epoch ms), by
+     * its own record of its requests: only those can hold what the server stored after that moment.
+     */
+    long roomsListReadsAnsweredSince(long epochMillis) {
+        return (Long) js("return performance.getEntriesByType('resource').filter(entry =>"
+                + " new URL(entry.name).pathname === '/api/rooms'"
+                + " && performance.timeOrigin + entry.responseStart >= arguments[0]).length", epochMillis);
     }
 
     /** From now on the tab notes when each message body first shows (the browser's clock, epoch ms). */
