@@ -3,6 +3,7 @@
 export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_AUTHOR = 64;
 export const MAX_BODY = 4000;
+export const MAX_STREAM_ROOMS = 100; // the server's pgchat.stream.rooms.max by default
 
 const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
 
@@ -25,7 +26,15 @@ export const api = {
     body: JSON.stringify({ author, body }),
   }),
 
-  eventsUrl: (room, lastSeq) => `${roomPath(room)}/events?lastEventId=${lastSeq}`,
+  /** One stream of several rooms, after a position; names need no escaping (ROOM_PATTERN), so "," stays readable. */
+  eventsUrl: (rooms, pos) => `/api/events?rooms=${rooms.join(',')}&lastEventId=${pos}`,
+
+  /** Why a stream was refused (EventSource hides the status): throws the reason, or returns when it is open now. */
+  async probe(url) {
+    const opening = new AbortController();
+    await send(url, { signal: opening.signal });
+    opening.abort();
+  },
 };
 
 /** A random key; getRandomValues works on plain http too, where crypto.randomUUID does not. */
@@ -34,13 +43,17 @@ export function newKey() {
 }
 
 async function request(path, options) {
+  return (await send(path, options)).json();
+}
+
+async function send(path, options) {
   let response;
   try {
     response = await fetch(path, options);
   } catch {
     throw new Error('the server cannot be reached (it may be restarting, or you are offline).');
   }
-  if (response.ok) return response.json();
+  if (response.ok) return response;
   const error = await response.json().catch(() => ({}));
   throw Object.assign(new Error(explain(response, error)), { status: response.status });
 }

@@ -1,14 +1,15 @@
-// The chat page: wires the rooms list, the open room (its feed and its log), the composer and the name.
-import { api, MAX_AUTHOR, MAX_BODY, newKey, ROOM_PATTERN } from './api.js';
+// The chat page: wires the browser's shared stream, the rooms list, the open room (its feed and its
+// log), the composer and the name.
+import { api, MAX_AUTHOR, MAX_STREAM_ROOMS, ROOM_PATTERN } from './api.js';
+import { Composer } from './composer.js';
 import { $, h } from './dom.js';
 import { RoomFeed } from './feed.js';
 import { MessageLog } from './messages.js';
 import { RoomList } from './rooms.js';
 import { remembered } from './store.js';
+import { SharedStream } from './stream.js';
 
 const DEFAULT_ROOM = 'general';
-const ROOMS_EVERY_MS = 5000;
-const HINT = 'Enter to send, Shift+Enter for a new line';
 const STATES = {
   connecting: ['Connecting…', 'Loading the room.'],
   live: ['Live', 'New messages appear as they are sent.'],
@@ -18,18 +19,44 @@ const STATES = {
 };
 
 const scroller = $('scroller');
-const input = $('composer-input');
 const dialog = $('name-dialog');
 const roomsToggle = $('rooms-toggle');
 const pointerIsFine = matchMedia('(pointer: fine)').matches;
 const log = new MessageLog($('messages'), '');
 const rooms = new RoomList($('rooms'));
+const stream = new SharedStream({
+  start: async () => startPos ?? maxPos(await loadRooms()),
+  onMessage(message) {
+    rooms.heard(message);
+    updateUnreadTotal();
+    if (message.room === room) feed.add(message);
+  },
+  onChange() {
+    document.documentElement.dataset.streamRole = stream.role;
+    feed?.streamChanged();
+  },
+  onReset() {
+    feed?.reset();
+    refreshRooms();
+  },
+});
+const composer = new Composer({
+  author: () => me,
+  askName,
+  target: () => ({ room, feed }),
+  pending(text) {
+    const pending = log.addPending(text);
+    $('empty').hidden = true;
+    scrollToBottom();
+    return pending;
+  },
+});
 
 let me = '';
 let room = null;
 let feed = null;
-let sending = Promise.resolve();
-const retryKeys = new Map(); // text of a failed send -> the Idempotency-Key its retry must reuse
+let startPos = null; // where a stream may begin when no tab has one: the newest rooms list's
+let roomsLoading = null;
 let newBelow = 0;
 let newWhileHidden = 0;
 let loadingOlder = false;
@@ -45,21 +72,20 @@ function openRoom(name) {
   log.clear();
   newBelow = 0;
   showJump();
-  showError(null);
+  composer.showError(null);
   $('room-name').textContent = name;
-  $('composer-label').textContent = `Message #${name}`;
-  input.placeholder = `Message #${name}`;
+  composer.setRoom(name);
   $('older').hidden = true;
   $('empty').hidden = true;
   rooms.open(name);
   updateTitle();
   setDrawer(false);
-  feed = new RoomFeed(name, {
+  feed = new RoomFeed(name, stream, {
     onReload: showHistory, onMessages: showNew, onState: showState, onDenied: (why) => toast(`Cannot open #${name}: ${why}`),
   });
   showState(feed.state);
   feed.start();
-  if (pointerIsFine && !dialog.open) input.focus();
+  if (pointerIsFine && !dialog.open) composer.focus();
 }
 
 function showHistory(messages) {
@@ -163,62 +189,6 @@ async function loadOlder() {
 
 const topInView = () => $('older').getBoundingClientRect().bottom >= scroller.getBoundingClientRect().top;
 
-// --- Sending ---------------------------------------------------------------------------------
-
-function send() {
-  const text = input.value;
-  const length = [...text.trim()].length;
-  if (length === 0) return;
-  if (!me) {
-    askName();
-    return;
-  }
-  if (length > MAX_BODY) {
-    showError(`This message has ${length} characters; the limit is ${MAX_BODY}. Shorten it or send it in parts.`);
-    return;
-  }
-  showError(null);
-  input.value = '';
-  composerChanged();
-  const target = room;
-  const targetFeed = feed;
-  const author = me;
-  const pending = log.addPending(text);
-  // A failed send may have been stored after all (the answer was lost): its retry reuses the key.
-  const key = retryKeys.get(text) ?? newKey();
-  $('empty').hidden = true;
-  scrollToBottom();
-  // One post at a time, so messages are stored in the order they were written.
-  sending = sending.then(async () => {
-    try {
-      const message = await api.post(target, author, text, key);
-      retryKeys.delete(text);
-      pending.sent(message.seq);
-      targetFeed.add(message);
-    } catch (error) {
-      retryKeys.set(text, key);
-      pending.failed();
-      input.value = input.value ? `${text}\n${input.value}` : text;
-      composerChanged();
-      showError(`Not sent${target === room ? '' : ` to #${target}`}: ${error.message} Your text is back in the box.`);
-    }
-  });
-}
-
-function showError(text) {
-  $('composer-error').textContent = text ?? '';
-  $('composer-error').hidden = !text;
-}
-
-function composerChanged() {
-  input.style.height = 'auto';
-  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
-  const length = [...input.value].length;
-  const hint = $('composer-hint');
-  hint.textContent = length > MAX_BODY - 500 ? `${length} / ${MAX_BODY} characters` : HINT;
-  hint.classList.toggle('over', length > MAX_BODY);
-}
-
 // --- The display name ------------------------------------------------------------------------
 
 function setMe(name) {
@@ -244,14 +214,30 @@ function nameProblem(name) {
 
 // --- Rooms: the list, creating one, routing by #/room-name, the drawer on small screens ---------
 
-async function refreshRooms() {
-  try {
-    rooms.update(await api.rooms());
+/** The rooms list from the server (the stream then keeps it current); one request at a time. */
+function loadRooms() {
+  $('rooms').setAttribute('aria-busy', 'true');
+  roomsLoading ??= api.rooms().then((list) => {
+    rooms.update(list);
     updateUnreadTotal();
-  } catch {
-    // The connection state already says the server is away.
-  }
+    startPos = maxPos(list);
+    stream.recent(rooms.recent(MAX_STREAM_ROOMS));
+    return list;
+  }).finally(() => {
+    roomsLoading = null;
+    $('rooms').removeAttribute('aria-busy');
+  });
+  return roomsLoading;
 }
+
+function refreshRooms() {
+  loadRooms().catch(() => {
+    // The connection state already says the server is away.
+  });
+}
+
+/** Nothing after the newest lastPos is missed by a stream that starts there. */
+const maxPos = (list) => list.reduce((max, { lastPos }) => Math.max(max, lastPos ?? 0), 0);
 
 function updateUnreadTotal() {
   const total = rooms.totalUnread;
@@ -308,18 +294,6 @@ function toast(text) {
 
 // --- Events ----------------------------------------------------------------------------------
 
-input.addEventListener('keydown', (event) => {
-  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-    event.preventDefault();
-    $('composer').requestSubmit();
-  }
-});
-input.addEventListener('input', composerChanged);
-$('composer').addEventListener('submit', (event) => {
-  event.preventDefault();
-  send();
-});
-
 $('name-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const name = $('name-input').value.trim();
@@ -332,7 +306,7 @@ $('name-form').addEventListener('submit', (event) => {
   dialog.close();
 });
 $('name-cancel').addEventListener('click', () => dialog.close());
-dialog.addEventListener('close', () => input.focus());
+dialog.addEventListener('close', () => composer.focus());
 $('change-name').addEventListener('click', askName);
 
 $('new-room').addEventListener('submit', (event) => {
@@ -381,22 +355,32 @@ $('share').addEventListener('click', async () => {
   }
 });
 
+function reconnectNow() {
+  stream.reconnectNow();
+  feed?.reconnectNow();
+}
+
 window.addEventListener('hashchange', route);
-window.addEventListener('online', () => feed?.reconnectNow());
+window.addEventListener('online', reconnectNow);
+// Rooms created elsewhere are not on the stream: look for them when the reader comes back.
+window.addEventListener('focus', refreshRooms);
 document.addEventListener('visibilitychange', () => {
   if (document.hidden) return;
   newWhileHidden = 0;
   updateTitle();
-  feed?.reconnectNow();
+  reconnectNow();
   refreshRooms();
+});
+// Another tab read a room: its unread count here goes down too.
+window.addEventListener('storage', () => {
+  rooms.render();
+  updateUnreadTotal();
 });
 
 // --- Start -----------------------------------------------------------------------------------
 
 setMe(remembered.name());
+stream.start();
 route();
 refreshRooms();
-setInterval(() => {
-  if (!document.hidden) refreshRooms();
-}, ROOMS_EVERY_MS);
 if (!me) askName();

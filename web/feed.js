@@ -1,48 +1,69 @@
-// One open room: the newest page of its history, then its live stream from the last seq shown.
+// One open room: the newest page of its history, then its messages from the browser's shared stream.
 import { api, isDenied } from './api.js';
+import { Retry } from './retry.js';
 
 const PAGE = 50;
-const OFFLINE_AFTER_MS = 5000;
-const MAX_RETRY_MS = 8000;
+const FILL = 1000;
 
 /**
- * Every message, whichever way it came (history, stream, a gap refill, the answer to our own post),
- * goes through one queue: the page sees each seq once and in ascending order. Any failure drops the
- * stream and reconnects from the last seq shown, so the server replays exactly what was missed.
+ * Every message, whichever way it came (history, the stream, a refill, the answer to our own post),
+ * goes through one queue: the page sees each seq once and in ascending order. The stream promises
+ * only what follows its own position, so whenever it starts covering the room (live and following
+ * it: at first, after a drop, a takeover, a freeze) the room reads from history what came after the
+ * last seq shown; a skipped seq is refilled from history too. The room asks the stream to follow it
+ * once its history is shown, so a room the reader may not see never reaches the stream.
  *
  * handlers: onReload(messages) replaces what is shown, onMessages(messages) appends, onState(state)
- * with state one of 'connecting', 'live', 'reconnecting', 'offline'.
+ * with state one of 'connecting', 'live', 'reconnecting', 'offline', 'denied'; onDenied(reason).
  */
 export class RoomFeed {
   lastSeq = 0;
   firstSeq = 1;
   state = 'connecting';
+  #stream;
   #handlers;
   #queue = Promise.resolve();
-  #source = null;
   #loaded = false;
   #closed = false;
+  #covered = false;
   #generation = 0;
-  #failures = 0;
-  #retryTimer = 0;
-  #offlineTimer = 0;
+  #trouble = null; // 'denied', 'reconnecting' or 'offline' while this room's own reads fail
+  #retry = new Retry((state) => {
+    this.#trouble = state;
+    this.#update();
+  });
 
-  constructor(room, handlers) {
+  constructor(room, stream, handlers) {
     this.room = room;
+    this.#stream = stream;
     this.#handlers = handlers;
   }
 
   start() {
-    this.#connect();
+    this.#covered = this.#coveredNow();
+    this.#sync();
   }
 
   get hasOlder() {
     return this.firstSeq > 1;
   }
 
-  /** A message we learned of outside the stream (our own post): shown in its place, once. */
+  /** A message of this room from the stream, or our own post's answer: shown in its place, once. */
   add(message) {
     this.#enqueue(() => this.#accept(message));
+  }
+
+  /** The stream's state or rooms changed: coming to cover this room, it may have skipped some. */
+  streamChanged() {
+    const covered = this.#coveredNow();
+    if (covered && !this.#covered) this.#sync();
+    this.#covered = covered;
+    this.#update();
+  }
+
+  /** The server's log was recreated: what is shown may no longer exist. */
+  reset() {
+    this.#enqueue(() => this.#reload());
   }
 
   /** The page before the oldest shown, or null when the room was reloaded meanwhile. */
@@ -56,55 +77,30 @@ export class RoomFeed {
 
   /** Try now rather than at the next backoff step (the browser is back online, the tab is visible). */
   reconnectNow() {
-    if (this.#closed || this.state === 'live' || this.state === 'connecting') return;
-    this.#disconnect();
-    this.#connect();
+    if (this.#retry.waiting) this.#sync();
   }
 
   close() {
     this.#closed = true;
-    this.#disconnect();
-    clearTimeout(this.#offlineTimer);
+    this.#retry.close();
+    this.#stream.follow(null);
   }
 
-  #connect() {
+  #coveredNow() {
+    return this.#stream.state === 'live' && this.#stream.rooms.includes(this.room);
+  }
+
+  #sync() {
+    this.#retry.cancel();
     this.#enqueue(async () => {
-      if (!this.#loaded) await this.#reload();
-      this.#open();
+      if (this.#loaded) await this.#fill();
+      else await this.#reload();
+      if (this.#closed) return;
+      this.#retry.ok();
+      this.#trouble = null;
+      this.#stream.follow(this.room);
+      this.#update();
     });
-  }
-
-  #open() {
-    if (this.#closed) return;
-    const source = new EventSource(api.eventsUrl(this.room, this.lastSeq));
-    this.#source = source;
-    source.onopen = () => {
-      this.#failures = 0;
-      clearTimeout(this.#offlineTimer);
-      this.#offlineTimer = 0;
-      this.#setState('live');
-    };
-    source.addEventListener('message', (event) => {
-      const message = JSON.parse(event.data);
-      this.#enqueue(() => this.#accept(message));
-    });
-    // The server no longer has what we showed (its database was recreated): start over from it.
-    source.addEventListener('reset', () => this.#enqueue(() => this.#reload()));
-    source.onerror = () => {
-      if (source !== this.#source) return;
-      // CONNECTING: the browser retries by itself, sending the last id it saw. CLOSED: it gave up
-      // (an error status such as 503), so we retry with backoff.
-      if (source.readyState !== EventSource.CLOSED) {
-        this.#lost();
-        return;
-      }
-      // Closed for good by an error status: ask the API why (a 401 is not worth retrying), then retry.
-      this.#disconnect();
-      this.#enqueue(async () => {
-        await api.history(this.room, { after: this.lastSeq, limit: 1 });
-        this.#retryLater();
-      });
-    };
   }
 
   async #reload() {
@@ -118,62 +114,51 @@ export class RoomFeed {
   }
 
   async #accept(message) {
-    if (message.seq <= this.lastSeq) return;
+    // Not loaded yet (the first read failed): the reload that will come shows it.
+    if (!this.#loaded || message.seq <= this.lastSeq) return;
     // A seq was skipped (our post's answer overtook the stream): the table has every message.
-    while (this.lastSeq < message.seq - 1) {
-      const missing = await api.history(this.room, { after: this.lastSeq, before: message.seq, limit: 1000 });
-      if (this.#closed) return;
-      if (missing.length === 0) break;
-      this.#show(missing.filter((m) => m.seq > this.lastSeq));
-    }
+    await this.#fill(message.seq);
     this.#show([message]);
   }
 
+  /** Shows from history what follows the last seq shown, up to before (exclusive) or the newest. */
+  async #fill(before) {
+    while (before === undefined || this.lastSeq < before - 1) {
+      const page = await api.history(this.room, { after: this.lastSeq, before, limit: FILL });
+      if (this.#closed) return;
+      this.#show(page);
+      if (page.length < FILL) return;
+    }
+  }
+
   #show(messages) {
-    if (this.#closed || messages.length === 0) return;
-    this.lastSeq = messages[messages.length - 1].seq;
-    this.#handlers.onMessages(messages);
+    const fresh = messages.filter((message) => message.seq > this.lastSeq);
+    if (this.#closed || fresh.length === 0) return;
+    this.lastSeq = fresh[fresh.length - 1].seq;
+    this.#handlers.onMessages(fresh);
   }
 
   #enqueue(task) {
     this.#queue = this.#queue.then(task).catch((error) => {
+      if (this.#closed) return;
       console.warn(`pgchat: room ${this.room}:`, error);
       if (isDenied(error)) {
         // Retrying at once cannot help: say why, and look again now and then (a session may appear).
-        this.#disconnect();
-        this.#setState('denied');
+        this.#trouble = 'denied';
+        this.#stream.follow(null);
         this.#handlers.onDenied?.(error.message);
-        this.#retryTimer = setTimeout(() => this.#connect(), MAX_RETRY_MS);
-        return;
+        this.#retry.slowly(() => this.#sync());
+      } else {
+        this.#retry.later(() => this.#sync());
       }
-      this.#retryLater();
+      this.#update();
     });
   }
 
-  #retryLater() {
-    if (this.#closed) return;
-    this.#disconnect();
-    this.#lost();
-    const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** this.#failures++) * (0.75 + Math.random() / 2);
-    this.#retryTimer = setTimeout(() => this.#connect(), delay);
-  }
-
-  #lost() {
-    if (!navigator.onLine) {
-      this.#setState('offline');
-      return;
-    }
-    if (this.state !== 'offline') this.#setState('reconnecting');
-    this.#offlineTimer ||= setTimeout(() => this.#setState('offline'), OFFLINE_AFTER_MS);
-  }
-
-  #disconnect() {
-    clearTimeout(this.#retryTimer);
-    this.#source?.close();
-    this.#source = null;
-  }
-
-  #setState(state) {
+  /** What the reader is told: this room's own trouble first, then the stream's, as far as it covers the room. */
+  #update() {
+    let state = this.#trouble ?? this.#stream.state;
+    if (!this.#trouble && (!this.#loaded || (state === 'live' && !this.#coveredNow()))) state = 'connecting';
     if (this.#closed || state === this.state) return;
     this.state = state;
     this.#handlers.onState(state);

@@ -16,10 +16,21 @@ export class RoomList {
     this.#list = list;
   }
 
-  /** The server's list, [{room, lastSeq, lastSentAt}]. */
+  /** The server's list, [{room, lastSeq, lastSentAt}]: it may be older than what the stream brought since. */
   update(rooms) {
-    for (const { room, lastSeq, lastSentAt } of rooms) this.#rooms.set(room, { lastSeq, lastSentAt });
+    for (const { room, lastSeq, lastSentAt } of rooms) this.#learn(room, lastSeq, lastSentAt);
     this.render();
+  }
+
+  /** A message of any room, from the stream: its room's activity and unread count follow it. */
+  heard(message) {
+    this.#learn(message.room, message.seq, message.sentAt);
+    this.render();
+  }
+
+  /** The rooms' names, most recently active first. */
+  recent(limit) {
+    return this.#sorted().slice(0, limit);
   }
 
   open(room) {
@@ -31,8 +42,7 @@ export class RoomList {
 
   /** The open room showed messages up to this one: it is read, and its activity is known without asking. */
   shown(room, message) {
-    const entry = this.#rooms.get(room);
-    if (entry && message.seq > entry.lastSeq) Object.assign(entry, { lastSeq: message.seq, lastSentAt: message.sentAt });
+    this.#learn(room, message.seq, message.sentAt);
     remembered.markRead(room, message.seq);
     this.render();
   }
@@ -43,13 +53,24 @@ export class RoomList {
     return total;
   }
 
+  /** Also when another tab read a room (the unread counts are shared through storage). */
   render() {
-    const items = [...this.#rooms.keys()].sort((a, b) => this.#order(a, b)).map((room) => this.#item(room));
+    const items = this.#sorted().map((room) => this.#item(room));
     if (items.length === this.#list.children.length && items.every((item, i) => this.#list.children[i] === item)) return;
     // Moving a focused link would blur it: give the focus back, for keyboard users.
     const focused = this.#list.contains(document.activeElement) ? document.activeElement : null;
     this.#list.replaceChildren(...items);
     focused?.focus();
+  }
+
+  #learn(room, lastSeq, lastSentAt) {
+    const entry = this.#rooms.get(room);
+    if (!entry) this.#rooms.set(room, { lastSeq, lastSentAt });
+    else if (lastSeq > entry.lastSeq) Object.assign(entry, { lastSeq, lastSentAt });
+  }
+
+  #sorted() {
+    return [...this.#rooms.keys()].sort((a, b) => this.#order(a, b));
   }
 
   #order(a, b) {

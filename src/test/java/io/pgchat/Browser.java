@@ -4,6 +4,7 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -52,12 +53,16 @@ final class Browser implements AutoCloseable {
 
     final ChromeDriver driver;
     private final Path profile;
+    private String window;
     // Without motion, a screenshot or a check never catches the drawer halfway.
     private final Map<String, String> media = new LinkedHashMap<>(Map.of("prefers-reduced-motion", "reduce"));
 
     private Browser(ChromeDriver driver, Path profile) {
         this.driver = driver;
         this.profile = profile;
+        this.window = driver.getWindowHandle();
+        // A page that cannot get a connection (a browser allows 6 per server) fails the test, not hangs it.
+        driver.manage().timeouts().pageLoadTimeout(WAIT);
         emulateMedia();
     }
 
@@ -99,6 +104,28 @@ final class Browser implements AutoCloseable {
     Browser open(URI uri) {
         driver.get(uri.toString());
         return this;
+    }
+
+    /** A new tab of this browser (the same profile: storage, locks and connections are shared), now in use. */
+    String newTab() {
+        driver.switchTo().newWindow(WindowType.TAB);
+        window = driver.getWindowHandle();
+        return window;
+    }
+
+    /** Commands go to this tab from now on. */
+    void use(String tab) {
+        if (!tab.equals(window)) {
+            driver.switchTo().window(tab);
+            window = tab;
+        }
+    }
+
+    /** Closes the tab as a person does; commands then go to another open tab. */
+    void closeTab(String tab) {
+        use(tab);
+        driver.close();
+        use(driver.getWindowHandles().iterator().next());
     }
 
     Object js(String script, Object... args) {

@@ -6,7 +6,7 @@ import org.openqa.selenium.WebElement;
 
 import java.util.List;
 
-/** The chat page as a person meets it: what the screen shows, and the keyboard. */
+/** The chat page as a person meets it, in one tab of a browser: what the screen shows, and the keyboard. */
 final class ChatPage {
 
     /** A stored message as shown: pending ones (still being sent) are not included. */
@@ -14,14 +14,23 @@ final class ChatPage {
     }
 
     final Browser browser;
+    /** The browser's tab that shows this page: every call goes to it. */
+    final String tab;
 
-    private ChatPage(Browser browser) {
+    private ChatPage(Browser browser, String tab) {
         this.browser = browser;
+        this.tab = tab;
     }
 
     static ChatPage open(Browser browser, TestServer server, String room) {
         browser.open(server.uri("/#/" + room));
-        return new ChatPage(browser);
+        return new ChatPage(browser, browser.driver.getWindowHandle());
+    }
+
+    /** The page in a new tab of the same browser, as one person opens several. */
+    static ChatPage openTab(Browser browser, TestServer server, String room) {
+        browser.newTab();
+        return open(browser, server, room);
     }
 
     /** Answers the welcome dialog as a first-time visitor does: types a name and presses Enter. */
@@ -32,6 +41,11 @@ final class ChatPage {
         return this;
     }
 
+    /** Opens another room in this tab, as a link to it does. */
+    void go(String room) {
+        js("location.hash = arguments[0]", "#/" + room);
+    }
+
     ChatPage awaitLive() {
         browser.awaitEquals("live", this::state, "the connection state");
         return this;
@@ -39,6 +53,49 @@ final class ChatPage {
 
     String state() {
         return element("connection").getAttribute("data-state");
+    }
+
+    /** "leader" when this tab holds the browser's stream, "follower" when it hears it from the tab that does. */
+    String streamRole() {
+        return (String) js("return document.documentElement.dataset.streamRole ?? ''");
+    }
+
+    /** The unread count the rooms list shows for a room, "" when none. */
+    String unread(String room) {
+        return (String) js("const badge = document.querySelector(`#rooms a[href=\"#/${arguments[0]}\"] .badge`);"
+                + " return !badge || badge.hidden ? '' : badge.firstChild.textContent;", room);
+    }
+
+    /** Whether the tab is reading GET /api/rooms now (the list says so to screen readers). */
+    boolean roomsListBusy() {
+        return element("rooms").getDomAttribute("aria-busy") != null;
+    }
+
+    /**
+     * How many answers to GET /api/rooms this tab began to receive at or after a moment (epoch ms), by
+     * its own record of its requests: only those can hold what the server stored after that moment.
+     */
+    long roomsListReadsAnsweredSince(long epochMillis) {
+        return (Long) js("return performance.getEntriesByType('resource').filter(entry =>"
+                + " new URL(entry.name).pathname === '/api/rooms'"
+                + " && performance.timeOrigin + entry.responseStart >= arguments[0]).length", epochMillis);
+    }
+
+    /** From now on the tab notes when each message body first shows (the browser's clock, epoch ms). */
+    void noteArrivals() {
+        js("""
+                window.arrivals = {};
+                new MutationObserver(() => {
+                  for (const m of document.querySelectorAll('#messages .message[data-seq]')) {
+                    window.arrivals[m.querySelector('.body').textContent] ??= Date.now();
+                  }
+                }).observe(document.getElementById('messages'), { childList: true });
+                """);
+    }
+
+    /** When the body first showed (epoch ms), or -1 if it has not. */
+    long arrivedAt(String body) {
+        return ((Number) js("return window.arrivals[arguments[0]] ?? -1", body)).longValue();
     }
 
     void awaitBodies(List<String> expected) {
@@ -51,7 +108,7 @@ final class ChatPage {
 
     @SuppressWarnings("unchecked")
     List<Shown> messages() {
-        List<List<Object>> rows = (List<List<Object>>) browser.js("""
+        List<List<Object>> rows = (List<List<Object>>) js("""
                 return [...document.querySelectorAll('#messages .message[data-seq]')].map(m => [
                   m.dataset.author, m.querySelector('.body').textContent, m.classList.contains('own'),
                   m.classList.contains('continued'), m.querySelector('time').textContent,
@@ -64,6 +121,24 @@ final class ChatPage {
     /** Types into the message box; Keys.ENTER sends, Keys.chord(SHIFT, ENTER) is a new line. */
     void type(CharSequence... keys) {
         element("composer-input").sendKeys(keys);
+    }
+
+    /** The next post reaches the server but its answer never reaches the page, as when a connection drops. */
+    void loseNextAnswer() {
+        js("""
+                const send = window.fetch;
+                window.fetch = async (...request) => {
+                  const response = await send(...request);
+                  if (request[1]?.method !== 'POST') return response;
+                  window.fetch = send;
+                  throw new TypeError('the answer was lost');
+                };
+                """);
+    }
+
+    /** Nothing is being sent: every post has its answer (or its failure). */
+    boolean sent() {
+        return (Boolean) js("return document.querySelector('#messages .pending:not([data-pending-seq])') === null");
     }
 
     String composerText() {
@@ -81,6 +156,12 @@ final class ChatPage {
     }
 
     WebElement element(String id) {
+        browser.use(tab);
         return browser.driver.findElement(By.id(id));
+    }
+
+    Object js(String script, Object... args) {
+        browser.use(tab);
+        return browser.js(script, args);
     }
 }

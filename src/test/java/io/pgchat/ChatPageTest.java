@@ -147,6 +147,34 @@ class ChatPageTest {
     }
 
     @Test
+    void aFailedSendIsRetriedWithItsOwnKeyWhileTheSameWordsSentAnewAreANewMessage() throws Exception {
+        String room = TestServer.room("retry");
+        try (Browser browser = Browser.start()) {
+            ChatPage page = ChatPage.open(browser, server, room).joinAs("hana").awaitLive();
+            page.loseNextAnswer();
+            page.type("ok", Keys.ENTER);
+            browser.await("the page says why the message was not sent", () -> page.sendError().startsWith("Not sent"));
+            page.awaitBodies(List.of("ok"));
+            assertEquals("ok", page.composerText(), "the text is back in the box");
+
+            page.type(Keys.ENTER);
+            browser.await("the retry is answered", () -> page.sent() && page.sendError().isEmpty());
+            assertEquals(List.of("ok"), TestDatabase.bodies(room), "the retry of a stored send stores nothing");
+
+            page.loseNextAnswer();
+            page.type("ok", Keys.ENTER);
+            browser.await("the page says why the message was not sent", () -> page.sendError().startsWith("Not sent"));
+            page.awaitBodies(List.of("ok", "ok"));
+            page.type(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
+            page.type("ok", Keys.ENTER);
+            page.awaitBodies(List.of("ok", "ok", "ok"));
+            assertEquals(List.of("ok", "ok", "ok"), TestDatabase.bodies(room),
+                    "words typed anew after a failed send are a new message, not its retry");
+            assertEquals(List.of(), browser.consoleErrors());
+        }
+    }
+
+    @Test
     void scrollingUpLoadsOlderMessagesInOrder() throws Exception {
         String room = TestServer.room("older");
         List<String> all = new ArrayList<>();
