@@ -1,5 +1,6 @@
 package io.pgchat;
 
+import io.helidon.common.tls.Tls;
 import io.helidon.config.Config;
 import io.vertx.pgclient.PgConnectOptions;
 
@@ -35,7 +36,8 @@ record ChatConfig(
         int maxRequestBytes,
         Limits limits,
         List<String> corsOrigins,
-        Optional<TokenAuth> auth) {
+        Optional<TokenAuth> auth,
+        Optional<Tls> tls) {
 
     /** What one client may use; 0 turns a rate off. */
     record Limits(
@@ -91,7 +93,8 @@ record ChatConfig(
                 Limits.from(chat.get("limits")),
                 List.of(chat.get("cors.origins").asString().orElse("").split("[,\\s]+")).stream()
                         .filter(o -> !o.isEmpty()).toList(),
-                TokenAuth.from(chat.get("auth")));
+                TokenAuth.from(chat.get("auth")),
+                ServerTls.from(chat.get("tls")));
     }
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
@@ -121,7 +124,7 @@ record ChatConfig(
                 poolSize,
                 heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, databaseTimeout, windowSize, pageSize,
                 historyLimit, historyMaxLimit,
-                maxRequestBytes, limits, corsOrigins, auth);
+                maxRequestBytes, limits, corsOrigins, auth, tls);
     }
 
     PgConnectOptions requireDatabase() {

@@ -5,7 +5,9 @@ import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http1.Http1Config;
+import io.helidon.webserver.http2.Http2Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -77,10 +79,7 @@ final class PgChat implements AutoCloseable {
                     .shutdownHook(false)
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
-                    .protocols(List.of(Http1Config.builder()
-                            .config(serverConfig.get("protocols.http_1_1"))
-                            .addReceiveListener(slowRequests)
-                            .build()))
+                    .update(listener -> listen(listener, serverConfig, config, slowRequests))
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
                     .routing(routing -> routing(routing, store, hub, metrics, slowRequests, stop, config))
                     .build()
@@ -99,11 +98,27 @@ final class PgChat implements AutoCloseable {
             throw e;
         }
         String version = PgChat.class.getPackage().getImplementationVersion();
-        LOG.log(Level.INFO, "pgchat " + (version == null ? "dev" : version) + " serving on http://"
-                + config.host() + ":" + server.port() + " (database " + ChatConfig.describe(config.requireDatabase())
+        LOG.log(Level.INFO, "pgchat " + (version == null ? "dev" : version) + " serving on "
+                + (config.tls().isPresent() ? "https://" : "http://") + config.host() + ":" + server.port()
+                + (config.tls().isPresent() ? " with HTTP/2" : "") + " (database " + ChatConfig.describe(config.requireDatabase())
                 + (config.embedded() ? " embedded" : "")
                 + config.listenDatabase().map(l -> ", LISTEN via " + ChatConfig.describe(l)).orElse("")
                 + ", pool of " + config.poolSize() + ")");
+    }
+
+    /**
+     * HTTP/1.1 always; with TLS also HTTP/2, chosen by ALPN. Only these: Helidon would otherwise add
+     * every protocol on the class path, HTTP/2 in clear text (h2c) included.
+     */
+    private static void listen(WebServerConfig.BuilderBase<?, ?> listener, Config serverConfig, ChatConfig config,
+                               SlowRequests slowRequests) {
+        listener.protocolsDiscoverServices(false)
+                .protocols(List.of(Http1Config.builder()
+                        .config(serverConfig.get("protocols.http_1_1"))
+                        .addReceiveListener(slowRequests)
+                        .build()));
+        config.tls().ifPresent(tls -> listener.tls(tls)
+                .addProtocol(Http2Config.builder().config(serverConfig.get("protocols.http_2")).build()));
     }
 
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */
@@ -129,6 +144,7 @@ final class PgChat implements AutoCloseable {
                         slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
+        routing.addFilter(new Http2Resets());
         routing.addFilter(stop);
     }
 

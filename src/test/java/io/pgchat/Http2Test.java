@@ -1,0 +1,189 @@
+package io.pgchat;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * With TLS configured the server also speaks HTTP/2: a client's event streams share one connection,
+ * each event still arrives as soon as it is written, and a stream whose client leaves is freed.
+ * Checked with curl (needs curl with HTTP/2: CI installs it) and the JDK's client.
+ */
+class Http2Test {
+
+    private static final Path CURL = Path.of("/usr/bin/curl");
+
+    @TempDir
+    static Path certificates;
+    private static TestCertificate certificate;
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        certificate = TestCertificate.create(certificates);
+        server = TestServer.start(certificate.settings());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @AfterEach
+    void clear() throws Exception {
+        TestDatabase.clear();
+    }
+
+    @Test
+    void curlGetsHttp2AndAPostReachesItsOpenStreamAtOnce() throws Exception {
+        assumeTrue(Files.isExecutable(CURL), "curl is not installed (apt-get install curl)");
+        String room = TestServer.room("curl-h2");
+        try (Curl stream = Curl.start("-N", server.uri(EventStreamTest.events(room)).toString())) {
+            assertEquals("HTTP/2 200", stream.await(line -> line.startsWith("HTTP/")).strip());
+            stream.await(line -> line.equals(": room " + room));
+
+            long start = System.nanoTime();
+            try (Curl post = Curl.start("-H", "Content-Type: application/json",
+                    "-d", Json.object("author", "alice", "body", "over h2"),
+                    server.uri("/api/rooms/" + room + "/messages").toString())) {
+                assertEquals("HTTP/2 201", post.await(line -> line.startsWith("HTTP/")).strip());
+            }
+            stream.await(line -> line.equals("id: 1"));
+            assertTrue(stream.await(line -> line.startsWith("data: ")).contains("\"body\":\"over h2\""));
+            assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 3000, "the event is not held back");
+            stream.await(line -> line.equals(":")); // a heartbeat, once the room is quiet
+        }
+    }
+
+    @Test
+    void manyStreamsShareOneHttp2ConnectionAndEachGetsEveryPost() throws Exception {
+        String room = TestServer.room("jdk-h2");
+        List<SseClient> streams = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                streams.add(server.subscribe(EventStreamTest.events(room)));
+            }
+            for (SseClient stream : streams) {
+                assertEquals(HttpClient.Version.HTTP_2, stream.response.get(10, TimeUnit.SECONDS).version());
+            }
+            EventStreamTest.awaitOpen(streams.toArray(SseClient[]::new));
+            HttpResponse<String> posted = server.postJson(room, Json.object("author", "alice", "body", "to all"));
+            assertEquals(HttpClient.Version.HTTP_2, posted.version());
+            assertEquals(201, posted.statusCode(), posted.body());
+            for (SseClient stream : streams) {
+                assertEquals(posted.body(), stream.next(Duration.ofSeconds(5)).data());
+            }
+        } finally {
+            streams.forEach(SseClient::close);
+        }
+    }
+
+    @Test
+    void aStreamWhoseClientLeavesIsFreed() throws Exception {
+        assumeTrue(Files.isExecutable(CURL), "curl is not installed (apt-get install curl)");
+        String room = TestServer.room("leave-h2");
+        SseClient cancelled = server.subscribe(EventStreamTest.events(room));
+        EventStreamTest.awaitOpen(cancelled);
+        Curl gone = Curl.start("-N", server.uri(EventStreamTest.events(room)).toString());
+        gone.await(line -> line.equals(": room " + room));
+        awaitTrue("both streams are open", () -> server.chat.subscribers() == 2);
+
+        cancelled.close(); // the stream alone is reset; the connection stays
+        awaitTrue("the reset stream is freed", () -> server.chat.subscribers() == 1);
+        gone.close(); // the whole connection goes
+        awaitTrue("the closed connection's stream is freed", () -> server.chat.subscribers() == 0);
+    }
+
+    @Test
+    void withoutTlsTheServerSpeaksOnlyHttp11() throws Exception {
+        try (TestServer plain = TestServer.start()) {
+            // The JDK client asks a plain server to upgrade to HTTP/2 (h2c); it must not.
+            HttpResponse<String> response = plain.get("/api/rooms");
+            assertEquals(200, response.statusCode());
+            assertEquals(HttpClient.Version.HTTP_1_1, response.version());
+        }
+    }
+
+    static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not within 10 s (" + server.chat.subscribers() + " streams open)");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** curl over HTTP/2, trusting any certificate (-k), its headers and body read line by line. */
+    static final class Curl implements AutoCloseable {
+        private final Process process;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        private Curl(Process process) {
+            this.process = process;
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader reader = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = reader.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // curl ended
+                }
+            });
+        }
+
+        static Curl start(String... args) throws IOException {
+            List<String> command = new ArrayList<>(List.of(CURL.toString(), "--http2", "-k", "-sS", "-i"));
+            command.addAll(List.of(args));
+            return new Curl(new ProcessBuilder(command).redirectErrorStream(true).start());
+        }
+
+        /** The first line from here on that matches; fails after 10 s with what curl printed. */
+        String await(Predicate<String> wanted) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (true) {
+                String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (line == null) {
+                    throw new AssertionError("curl did not print the expected line; it printed " + seen);
+                }
+                seen.add(line);
+                if (wanted.test(line)) {
+                    return line;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
