@@ -117,8 +117,8 @@ final class PgChat implements AutoCloseable {
                         .config(serverConfig.get("protocols.http_1_1"))
                         .addReceiveListener(slowRequests)
                         .build()));
-        config.tls().ifPresent(tls -> listener.tls(tls)
-                .addProtocol(Http2Config.builder().config(serverConfig.get("protocols.http_2")).build()));
+        config.tls().ifPresent(tls -> listener.tls(tls).addConnectionSelector(Http2Connections.selector(
+                Http2Config.builder().config(serverConfig.get("protocols.http_2")).build())));
     }
 
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */
