@@ -35,6 +35,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class Http2Test {
 
     private static final Path CURL = Path.of("/usr/bin/curl");
+    // The test certificate is self-signed: Chromium is told to accept it, as a person would click through.
+    private static final String TRUST_TEST_CERTIFICATE = "--ignore-certificate-errors";
 
     @TempDir
     static Path certificates;
@@ -132,6 +134,43 @@ class Http2Test {
             HttpResponse<String> posted = idle.postJson(room, Json.object("author", "alice", "body", "still here"));
             assertEquals(201, posted.statusCode(), posted.body());
             assertEquals(posted.body(), stream.next(Duration.ofSeconds(5)).data());
+        }
+    }
+
+    @Test
+    void inChromiumThePageLoadsOverHttp2AndShowsAPostLive() throws Exception {
+        Browser.assumeInstalled();
+        String room = TestServer.room("page-h2");
+        try (Browser browser = Browser.start(TRUST_TEST_CERTIFICATE)) {
+            ChatPage page = ChatPage.open(browser, server, room).joinAs("alice").awaitLive();
+            assertEquals("h2", browser.js("return performance.getEntriesByType('navigation')[0].nextHopProtocol"));
+            server.say(room, "bob", "sent while alice watches");
+            page.awaitBodies(List.of("sent while alice watches"));
+            assertEquals(List.of(), browser.consoleErrors());
+        }
+    }
+
+    /** Over HTTP/1.1 a browser opens at most six connections to an origin, so a seventh stream would wait. */
+    @Test
+    void inChromiumEightStreamsToOneOriginAllDeliver() throws Exception {
+        Browser.assumeInstalled();
+        String room = TestServer.room("tabs-h2");
+        int before = server.chat.subscribers();
+        try (Browser browser = Browser.start(TRUST_TEST_CERTIFICATE)) {
+            browser.open(server.uri("/"));
+            browser.js("""
+                    window.opened = 0;
+                    window.got = [];
+                    for (let i = 0; i < 8; i++) {
+                      const stream = new EventSource('/api/rooms/' + arguments[0] + '/events');
+                      stream.onopen = () => window.opened++;
+                      stream.onmessage = () => window.got.push(i);
+                    }
+                    """, room);
+            browser.awaitEquals(8L, () -> browser.js("return window.opened"), "streams open");
+            browser.await("the server holds all eight", () -> server.chat.subscribers() >= before + 8);
+            server.say(room, "bob", "to every tab");
+            browser.awaitEquals(8L, () -> browser.js("return new Set(window.got).size"), "streams that got the post");
         }
     }
 
