@@ -157,20 +157,26 @@ class Http2Test {
         String room = TestServer.room("tabs-h2");
         int before = server.chat.subscribers();
         try (Browser browser = Browser.start(TRUST_TEST_CERTIFICATE)) {
-            browser.open(server.uri("/"));
+            browser.open(server.uri("/api/rooms")); // this origin, without the page's own stream
             browser.js("""
                     window.opened = 0;
                     window.got = [];
+                    window.streams = [];
                     for (let i = 0; i < 8; i++) {
                       const stream = new EventSource('/api/rooms/' + arguments[0] + '/events');
                       stream.onopen = () => window.opened++;
                       stream.onmessage = () => window.got.push(i);
+                      window.streams.push(stream);
                     }
                     """, room);
             browser.awaitEquals(8L, () -> browser.js("return window.opened"), "streams open");
-            browser.await("the server holds all eight", () -> server.chat.subscribers() >= before + 8);
+            browser.await("the server holds all eight", () -> server.chat.subscribers() == before + 8);
             server.say(room, "bob", "to every tab");
             browser.awaitEquals(8L, () -> browser.js("return new Set(window.got).size"), "streams that got the post");
+
+            // Closing an EventSource resets its stream while the page's connection stays open.
+            browser.js("window.streams.forEach(stream => stream.close())");
+            browser.await("the server frees the closed streams", () -> server.chat.subscribers() == before);
         }
     }
 
