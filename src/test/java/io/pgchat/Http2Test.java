@@ -6,7 +6,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.http.HttpClient;
@@ -181,6 +186,24 @@ class Http2Test {
     }
 
     @Test
+    void aPostWhoseBodyStallsIsRefusedRatherThanStoredCutShort() throws Exception {
+        String room = TestServer.room("slow-h2");
+        try (TestServer strict = TestServer.start(settings("pgchat.slow.request.millis", "500"))) {
+            String answer = RawPost.send(strict, room, "author=alice&body=hel", 31, false); // the rest never comes
+            assertEquals("request_timeout", Json.parse(answer).path("error").asText(), answer);
+            assertEquals(List.of(), TestDatabase.seqs(room));
+        }
+    }
+
+    @Test
+    void aPostWhoseBodyEndsShortOfItsContentLengthIsRefused() throws Exception {
+        String room = TestServer.room("short-h2");
+        String answer = RawPost.send(server, room, "author=alice&body=hel", 31, true);
+        assertEquals("bad_request", Json.parse(answer).path("error").asText(), answer);
+        assertEquals(List.of(), TestDatabase.seqs(room));
+    }
+
+    @Test
     void withoutTlsTheServerSpeaksOnlyHttp11() throws Exception {
         try (TestServer plain = TestServer.start()) {
             // The JDK client asks a plain server to upgrade to HTTP/2 (h2c); it must not.
@@ -252,6 +275,92 @@ class Http2Test {
         public void close() throws InterruptedException {
             process.destroy();
             process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * An HTTP/2 form post written frame by frame, as no ready client sends one: its body may stop
+     * short of its Content-Length, with or without ending the stream. Returns the answer's body.
+     */
+    static final class RawPost {
+        private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        private static final int DATA = 0;
+        private static final int HEADERS = 1;
+        private static final int RST_STREAM = 3;
+        private static final int SETTINGS = 4;
+        private static final int GOAWAY = 7;
+        private static final int END_STREAM = 1;
+        private static final int END_HEADERS = 4;
+
+        static String send(TestServer target, String room, String body, int contentLength, boolean endStream)
+                throws Exception {
+            SSLSocket socket = (SSLSocket) TestCertificate.trusting(certificate.certificate()).getSocketFactory()
+                    .createSocket("127.0.0.1", target.chat.port());
+            try (socket) {
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setApplicationProtocols(new String[] {"h2"});
+                socket.setSSLParameters(parameters);
+                socket.setSoTimeout(10_000);
+                DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+                out.write(PREFACE);
+                frame(out, SETTINGS, 0, 0, new byte[0]);
+                ByteArrayOutputStream headers = new ByteArrayOutputStream();
+                headers.write(0x83); // :method POST, from HPACK's static table
+                headers.write(0x87); // :scheme https
+                literal(headers, 0x04, "/api/rooms/" + room + "/messages"); // :path
+                literal(headers, 0x01, "127.0.0.1"); // :authority
+                literal(headers, 0x0f, "application/x-www-form-urlencoded", 16); // content-type (table index 31)
+                literal(headers, 0x0f, String.valueOf(contentLength), 13); // content-length (table index 28)
+                frame(out, HEADERS, END_HEADERS, 1, headers.toByteArray());
+                frame(out, DATA, endStream ? END_STREAM : 0, 1, body.getBytes(StandardCharsets.US_ASCII));
+                return answer(new DataInputStream(socket.getInputStream()), out);
+            }
+        }
+
+        /** The DATA of stream 1 until it ends; the server's settings are acknowledged on the way. */
+        private static String answer(DataInputStream in, DataOutputStream out) throws IOException {
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            while (true) {
+                int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+                int type = in.readUnsignedByte();
+                int flags = in.readUnsignedByte();
+                int stream = in.readInt() & 0x7fffffff;
+                byte[] payload = in.readNBytes(length);
+                if (type == SETTINGS && (flags & 1) == 0) {
+                    frame(out, SETTINGS, 1, 0, new byte[0]);
+                } else if (type == GOAWAY || type == RST_STREAM && stream == 1) {
+                    throw new AssertionError("the server ended the stream without an answer (frame type " + type + ")");
+                } else if (stream == 1 && type == DATA) {
+                    answer.write(payload);
+                }
+                if (stream == 1 && (type == DATA || type == HEADERS) && (flags & END_STREAM) != 0) {
+                    return answer.toString(StandardCharsets.UTF_8);
+                }
+            }
+        }
+
+        private static void literal(ByteArrayOutputStream headers, int indexedName, String value) {
+            headers.write(indexedName); // a literal, not indexed, whose name is in the static table (index < 15)
+            headers.write(value.length());
+            headers.writeBytes(value.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        private static void literal(ByteArrayOutputStream headers, int prefix, String value, int indexRest) {
+            headers.write(prefix); // index 15 or more: the 4-bit prefix full, the rest in the next byte
+            headers.write(indexRest);
+            headers.write(value.length());
+            headers.writeBytes(value.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        private static void frame(DataOutputStream out, int type, int flags, int stream, byte[] payload)
+                throws IOException {
+            out.writeByte(payload.length >>> 16);
+            out.writeShort(payload.length);
+            out.writeByte(type);
+            out.writeByte(flags);
+            out.writeInt(stream);
+            out.write(payload);
+            out.flush();
         }
     }
 }
