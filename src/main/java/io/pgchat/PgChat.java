@@ -7,7 +7,6 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http1.Http1Config;
-import io.helidon.webserver.http2.Http2Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -108,7 +107,7 @@ final class PgChat implements AutoCloseable {
 
     /**
      * HTTP/1.1 always; with TLS also HTTP/2, chosen by ALPN. Only these: Helidon would otherwise add
-     * every protocol on the class path, HTTP/2 in clear text (h2c) included.
+     * every protocol on the class path or under server.protocols, HTTP/2 in clear text (h2c) included.
      */
     private static void listen(WebServerConfig.BuilderBase<?, ?> listener, Config serverConfig, ChatConfig config,
                                SlowRequests slowRequests) {
@@ -117,8 +116,7 @@ final class PgChat implements AutoCloseable {
                         .config(serverConfig.get("protocols.http_1_1"))
                         .addReceiveListener(slowRequests)
                         .build()));
-        config.tls().ifPresent(tls -> listener.tls(tls).addConnectionSelector(Http2Connections.selector(
-                Http2Config.builder().config(serverConfig.get("protocols.http_2")).build())));
+        config.tls().ifPresent(tls -> listener.tls(tls).addConnectionSelector(Http2Connections.selector(config.http2())));
     }
 
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */

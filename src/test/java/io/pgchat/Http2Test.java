@@ -15,6 +15,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -205,11 +207,22 @@ class Http2Test {
 
     @Test
     void withoutTlsTheServerSpeaksOnlyHttp11() throws Exception {
-        try (TestServer plain = TestServer.start()) {
-            // The JDK client asks a plain server to upgrade to HTTP/2 (h2c); it must not.
-            HttpResponse<String> response = plain.get("/api/rooms");
-            assertEquals(200, response.statusCode());
+        // The real start, with application.yaml: Helidon starts any protocol configured there.
+        RunningMain plain = RunningMain.start(Map.of("DATABASE_URL", TestDatabase.url()));
+        try {
+            // The JDK's client asks a plain server to upgrade to HTTP/2 in clear text (h2c); it must not.
+            HttpResponse<String> response = plain.http.send(HttpRequest.newBuilder(plain.uri("/api/rooms")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), plain.output());
             assertEquals(HttpClient.Version.HTTP_1_1, response.version());
+            if (Files.isExecutable(CURL)) {
+                Process priorKnowledge = new ProcessBuilder(CURL.toString(), "-sS", "-o", "/dev/null",
+                        "--http2-prior-knowledge", plain.uri("/api/rooms").toString()).start();
+                assertTrue(priorKnowledge.waitFor(10, TimeUnit.SECONDS));
+                assertTrue(priorKnowledge.exitValue() != 0, "HTTP/2 without TLS is refused");
+            }
+        } finally {
+            assertEquals(0, plain.stop(), plain.output());
         }
     }
 
