@@ -70,7 +70,7 @@ final class Http2Resets implements Filter {
                 }
             }
         }
-        throw new NoSuchFieldException(type.getName() + " has no " + "HTTP/2 stream");
+        throw new NoSuchFieldException(type.getName() + " holds no HTTP/2 stream");
     }
 
     /** Fails a write once the client has reset the stream: the writer then ends as for a lost connection. */

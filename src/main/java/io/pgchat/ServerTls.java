@@ -4,8 +4,14 @@ import io.helidon.common.configurable.Resource;
 import io.helidon.common.tls.Tls;
 import io.helidon.config.Config;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.X509Certificate;
 import java.util.Optional;
 
 /**
@@ -35,15 +41,40 @@ final class ServerTls {
                     .privateKey(keys -> keys.pem(pem -> pem.key(Resource.create(key.get()))))
                     .privateKeyCertChain(keys -> keys.pem(pem -> pem.certChain(Resource.create(certificate.get()))))
                     .build();
-            if (built.prototype().privateKey().isEmpty() || built.prototype().privateKeyCertChain().isEmpty()) {
-                throw new IllegalStateException("no key or no certificate found in them");
-            }
+            PrivateKey privateKey = built.prototype().privateKey()
+                    .orElseThrow(() -> new IllegalStateException("no private key found"));
+            X509Certificate first = built.prototype().privateKeyCertChain().stream().findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no certificate found"));
+            requirePair(privateKey, first);
             return Optional.of(built);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | GeneralSecurityException e) {
             throw new IllegalStateException("pgchat.tls.key " + key.get() + " and pgchat.tls.certificate "
                     + certificate.get() + " must hold a PEM private key (PKCS#8, or PKCS#1 RSA) and its certificate: "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A key and a certificate that do not belong together would start a server whose every handshake
+     * fails: a signature made with the key must verify with the certificate's public key.
+     */
+    private static void requirePair(PrivateKey key, X509Certificate certificate) throws GeneralSecurityException {
+        String algorithm = "SHA256with" + (key.getAlgorithm().equals("EC") ? "ECDSA" : key.getAlgorithm());
+        byte[] probe = "pgchat".getBytes(StandardCharsets.US_ASCII);
+        Signature sign = Signature.getInstance(algorithm);
+        sign.initSign(key);
+        sign.update(probe);
+        Signature verify = Signature.getInstance(algorithm);
+        try {
+            verify.initVerify(certificate.getPublicKey());
+            verify.update(probe);
+            if (verify.verify(sign.sign())) {
+                return;
+            }
+        } catch (InvalidKeyException otherKind) {
+            // an RSA key with an EC certificate, say
+        }
+        throw new IllegalStateException("the certificate (the first in the file) is not the key's");
     }
 
     private static Optional<Path> file(Config tls, String name, String env) {

@@ -59,6 +59,18 @@ class ServerTlsTest {
                 .contains("must hold a PEM private key"), "swapped files");
     }
 
+    @Test
+    void aKeyAndACertificateThatDoNotBelongTogetherAreRefused(@TempDir Path dir) throws Exception {
+        TestCertificate one = TestCertificate.create(Files.createDirectory(dir.resolve("one")));
+        TestCertificate other = TestCertificate.create(Files.createDirectory(dir.resolve("other")));
+        assertTrue(refused(tls("key", one.key().toString(), "certificate", other.certificate().toString()))
+                .endsWith("the certificate (the first in the file) is not the key's"));
+        Path rsa = Files.writeString(dir.resolve("rsa.pem"), TestCertificate.pem("PRIVATE KEY",
+                java.security.KeyPairGenerator.getInstance("RSA").generateKeyPair().getPrivate().getEncoded()));
+        assertTrue(refused(tls("key", rsa.toString(), "certificate", one.certificate().toString()))
+                .endsWith("the certificate (the first in the file) is not the key's"), "an RSA key, an EC certificate");
+    }
+
     private static String refused(Config tls) {
         return assertThrows(IllegalStateException.class, () -> ServerTls.from(tls)).getMessage();
     }
