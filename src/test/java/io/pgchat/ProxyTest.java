@@ -51,7 +51,7 @@ class ProxyTest {
     private static void throughTheProxy(Path dir, boolean https) throws Exception {
         assumeTrue(Files.isExecutable(NGINX), "nginx is not installed (apt-get install nginx)");
         String room = TestServer.room("proxy");
-        TestCertificate certificate = TestCertificate.create(dir);
+        TestCertificate certificate = TestCertificate.create(dir); // nginx.conf's one server needs it for either port
         try (TestServer a = TestServer.start(); TestServer b = TestServer.start()) {
             int port = freePort();
             int tlsPort = freePort();
