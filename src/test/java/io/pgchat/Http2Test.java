@@ -116,16 +116,18 @@ class Http2Test {
     void aStreamWhoseClientLeavesIsFreed() throws Exception {
         assumeTrue(Files.isExecutable(CURL), "curl is not installed (apt-get install curl)");
         String room = TestServer.room("leave-h2");
-        SseClient cancelled = server.subscribe(EventStreamTest.events(room));
-        EventStreamTest.awaitOpen(cancelled);
-        Curl gone = Curl.start("-N", server.uri(EventStreamTest.events(room)).toString());
-        gone.await(line -> line.equals(": room " + room));
-        awaitStreams(2, "both streams are open");
+        awaitStreams(0, "no stream is left from another test");
+        try (SseClient cancelled = server.subscribe(EventStreamTest.events(room));
+             Curl gone = Curl.start("-N", server.uri(EventStreamTest.events(room)).toString())) {
+            EventStreamTest.awaitOpen(cancelled);
+            gone.await(line -> line.equals(": room " + room));
+            awaitStreams(2, "both streams are open");
 
-        cancelled.close(); // the stream alone is reset; the connection stays
-        awaitStreams(1, "the reset stream is freed");
-        gone.close(); // the whole connection goes
-        awaitStreams(0, "the closed connection's stream is freed");
+            cancelled.close(); // the stream alone is reset; the connection stays
+            awaitStreams(1, "the reset stream is freed");
+            gone.close(); // the whole connection goes
+            awaitStreams(0, "the closed connection's stream is freed");
+        }
     }
 
     @Test
@@ -166,7 +168,7 @@ class Http2Test {
     void inChromiumEightStreamsToOneOriginAllDeliver() throws Exception {
         Browser.assumeInstalled();
         String room = TestServer.room("tabs-h2");
-        int before = server.chat.subscribers();
+        awaitStreams(0, "no stream is left from another test");
         try (Browser browser = Browser.start(TRUST_TEST_CERTIFICATE)) {
             browser.open(server.uri("/api/rooms")); // this origin, without the page's own stream
             browser.js("""
@@ -181,13 +183,13 @@ class Http2Test {
                     }
                     """, room);
             browser.awaitEquals(8L, () -> browser.js("return window.opened"), "streams open");
-            browser.await("the server holds all eight", () -> server.chat.subscribers() == before + 8);
+            awaitStreams(8, "the server holds all eight");
             server.say(room, "bob", "to every tab");
             browser.awaitEquals(8L, () -> browser.js("return new Set(window.got).size"), "streams that got the post");
 
             // Closing an EventSource resets its stream while the page's connection stays open.
             browser.js("window.streams.forEach(stream => stream.close())");
-            browser.await("the server frees the closed streams", () -> server.chat.subscribers() == before);
+            awaitStreams(0, "the server frees the closed streams");
         }
     }
 
