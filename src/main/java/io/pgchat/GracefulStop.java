@@ -25,6 +25,7 @@ final class GracefulStop implements Filter {
 
     /** A client between two requests learns of the stop from a 503 rather than from a closed connection. */
     private static final long QUIET_NANOS = Duration.ofMillis(250).toNanos();
+    private static final String HTTP_2 = "2.0"; // HttpPrologue.protocolVersion() of an HTTP/2 request
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long lastRequestEnded = System.nanoTime();
@@ -38,7 +39,11 @@ final class GracefulStop implements Filter {
                 chain.proceed();
                 return;
             }
-            res.header(HeaderValues.CONNECTION_CLOSE);
+            if (!HTTP_2.equals(req.prologue().protocolVersion())) {
+                // HTTP/2 forbids the header (Helidon resets the stream instead of answering); its
+                // connections end with the GOAWAY the server sends as it stops.
+                res.header(HeaderValues.CONNECTION_CLOSE);
+            }
             res.header(HeaderNames.RETRY_AFTER, "1");
             ApiError.send(res, Status.SERVICE_UNAVAILABLE_503, "shutting_down",
                     "This server is stopping; retry, another server will answer.");

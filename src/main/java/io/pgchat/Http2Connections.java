@@ -1,8 +1,10 @@
 package io.pgchat;
 
 import io.helidon.common.buffers.BufferData;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.common.concurrency.limits.Limit;
 import io.helidon.common.task.InterruptableTask;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http2.Http2Config;
 import io.helidon.webserver.http2.Http2ConnectionSelector;
@@ -55,7 +57,13 @@ final class Http2Connections implements ServerConnectionSelector {
 
         @Override
         public void handle(Limit limit) throws InterruptedException {
-            connection.handle(limit);
+            try {
+                connection.handle(limit);
+            } catch (DataReader.InsufficientDataAvailableException e) {
+                // A browser's spare connection may close before its first frame: no error, as Helidon
+                // treats a close before any later frame, but it logged this one as unexpected.
+                throw new CloseConnectionException("closed by the client before its preface", e);
+            }
         }
 
         @Override

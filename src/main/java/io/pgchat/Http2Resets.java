@@ -22,21 +22,24 @@ import java.util.Optional;
  * would never learn that its client left and would hold its place, counted against the address's
  * limit, until the whole connection closed.
  *
- * <p>Helidon offers no public view of a response's stream state: it is read through the response's
- * private stream field, found once. Should a Helidon upgrade remove it, this says so once in the log
- * and streams are then freed only when their connection closes.
+ * <p>Only event streams are watched: with a stream filter Helidon sends every response through its
+ * output stream, marked sent only once the route ends, which a filter that answers by itself
+ * (GracefulStop's 503) must not meet. Helidon offers no public view of a response's stream state:
+ * it is read through the response's private stream field, found once. Should a Helidon upgrade
+ * remove it, this says so once in the log and streams are then freed only when their connection closes.
  */
 final class Http2Resets implements Filter {
 
     private static final Logger LOG = System.getLogger(Http2Resets.class.getName());
     private static final String HTTP_2 = "2.0"; // HttpPrologue.protocolVersion() of an HTTP/2 request
+    private static final String EVENTS = "/events"; // how the paths of event streams end
 
     private volatile Field streamField;
     private volatile boolean unavailable;
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-        if (HTTP_2.equals(req.prologue().protocolVersion())) {
+        if (HTTP_2.equals(req.prologue().protocolVersion()) && req.path().path().endsWith(EVENTS)) {
             stream(res).ifPresent(stream -> res.streamFilter(out -> new Checked(out, stream)));
         }
         chain.proceed();

@@ -142,8 +142,8 @@ final class PgChat implements AutoCloseable {
                         slowRequests, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
-        routing.addFilter(new Http2Resets());
         routing.addFilter(stop);
+        routing.addFilter(new Http2Resets());
     }
 
     /**

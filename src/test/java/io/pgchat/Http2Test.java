@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,6 +132,13 @@ class Http2Test {
     }
 
     @Test
+    void aRefusedStreamGetsItsErrorOverHttp2() throws Exception {
+        HttpResponse<String> refused = server.get(EventStreamTest.events(TestServer.room("refused-h2")) + "?tail=x");
+        assertEquals(HttpClient.Version.HTTP_2, refused.version());
+        PostMessageTest.assertError(refused, 400, "invalid_tail");
+    }
+
+    @Test
     void streamsOutliveTheIdleConnectionTimeoutOfTheirConnection() throws Exception {
         String room = TestServer.room("idle-h2");
         // One connection carries the stream and, later, the post: with HTTP/2 it has no request in
@@ -209,6 +217,45 @@ class Http2Test {
         String answer = RawPost.send(server, room, "author=alice&body=hel", 31, true);
         assertEquals("bad_request", Json.parse(answer).path("error").asText(), answer);
         assertEquals(List.of(), TestDatabase.seqs(room));
+    }
+
+    @Test
+    void aStoppingServerRefusesNewRequestsWith503OverHttp2Too() throws Exception {
+        String room = TestServer.room("stop-h2");
+        TestServer stopping = TestServer.start(certificate.settings());
+        Thread closing = null;
+        try (Connection lock = TestDatabase.connect()) {
+            stopping.say(room, "alice", "the room exists");
+            lock.setAutoCommit(false);
+            try (var holding = lock.prepareStatement("SELECT 1 FROM rooms WHERE name = ? FOR UPDATE")) {
+                holding.setString(1, room);
+                holding.executeQuery().close();
+            }
+            // A post in flight keeps the server stopping (not yet stopped) while it answers others.
+            var inFlight = stopping.http.sendAsync(HttpRequest.newBuilder(stopping.uri("/api/rooms/" + room + "/messages"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", "alice", "body", "in flight")))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            TestDatabase.awaitAPostWaitingOnALock();
+            closing = Thread.ofVirtual().start(stopping::close);
+
+            HttpResponse<String> refused = stopping.get("/api/rooms");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (refused.statusCode() == 200 && System.nanoTime() < deadline) {
+                refused = stopping.get("/api/rooms");
+            }
+            assertEquals(HttpClient.Version.HTTP_2, refused.version());
+            PostMessageTest.assertError(refused, 503, "shutting_down");
+            assertTrue(refused.headers().firstValue("Retry-After").isPresent(), refused.headers().toString());
+            lock.commit();
+            assertEquals(201, inFlight.get(10, TimeUnit.SECONDS).statusCode(), "the post in flight is answered");
+        } finally {
+            if (closing == null) {
+                stopping.close();
+            } else {
+                closing.join();
+            }
+        }
     }
 
     @Test
