@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How a stopping server steps aside for the others on its database. Once stopping, every new request
- * (health included, so load balancers notice) is refused with 503, Retry-After and Connection: close,
- * so clients go elsewhere, while the requests already in flight finish: a post is answered once
- * committed. A filter, on request threads.
+ * (health included, so load balancers notice) is refused with 503, Retry-After and, over HTTP/1.1,
+ * Connection: close, so clients go elsewhere, while the requests already in flight finish: a post is
+ * answered once committed. A filter, on request threads.
  *
  * <p>Helidon's own stop closes the port at once and gives requests in flight only its shutdown grace
  * period (half a second by default) before interrupting them; a client that sends its next request
@@ -25,7 +25,6 @@ final class GracefulStop implements Filter {
 
     /** A client between two requests learns of the stop from a 503 rather than from a closed connection. */
     private static final long QUIET_NANOS = Duration.ofMillis(250).toNanos();
-    private static final String HTTP_2 = "2.0"; // HttpPrologue.protocolVersion() of an HTTP/2 request
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long lastRequestEnded = System.nanoTime();
@@ -39,7 +38,7 @@ final class GracefulStop implements Filter {
                 chain.proceed();
                 return;
             }
-            if (!HTTP_2.equals(req.prologue().protocolVersion())) {
+            if (!Http2Connections.carries(req)) {
                 // HTTP/2 forbids the header (Helidon resets the stream instead of answering); its
                 // connections end with the GOAWAY the server sends as it stops.
                 res.header(HeaderValues.CONNECTION_CLOSE);

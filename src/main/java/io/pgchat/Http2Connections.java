@@ -6,6 +6,7 @@ import io.helidon.common.concurrency.limits.Limit;
 import io.helidon.common.task.InterruptableTask;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http2.Http2Config;
 import io.helidon.webserver.http2.Http2ConnectionSelector;
 import io.helidon.webserver.spi.ServerConnection;
@@ -30,6 +31,11 @@ final class Http2Connections implements ServerConnectionSelector {
 
     static ServerConnectionSelector selector(Http2Config config) {
         return new Http2Connections(config);
+    }
+
+    /** Whether the request came over HTTP/2, that is over one of these connections. */
+    static boolean carries(ServerRequest req) {
+        return "2.0".equals(req.prologue().protocolVersion());
     }
 
     @Override

@@ -31,7 +31,6 @@ import java.util.Optional;
 final class Http2Resets implements Filter {
 
     private static final Logger LOG = System.getLogger(Http2Resets.class.getName());
-    private static final String HTTP_2 = "2.0"; // HttpPrologue.protocolVersion() of an HTTP/2 request
     private static final String EVENTS = "/events"; // how the paths of event streams end
 
     private volatile Field streamField;
@@ -39,7 +38,7 @@ final class Http2Resets implements Filter {
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-        if (HTTP_2.equals(req.prologue().protocolVersion()) && req.path().path().endsWith(EVENTS)) {
+        if (Http2Connections.carries(req) && req.path().path().endsWith(EVENTS)) {
             stream(res).ifPresent(stream -> res.streamFilter(out -> new Checked(out, stream)));
         }
         chain.proceed();
