@@ -1,6 +1,8 @@
 package io.pgchat;
 
+import io.helidon.common.tls.Tls;
 import io.helidon.config.Config;
+import io.helidon.webserver.http2.Http2Config;
 import io.vertx.pgclient.PgConnectOptions;
 
 import java.nio.file.Path;
@@ -36,7 +38,9 @@ record ChatConfig(
         Limits limits,
         List<String> corsOrigins,
         Optional<TokenAuth> auth,
-        int streamRoomsMax) {
+        int streamRoomsMax,
+        Optional<Tls> tls,
+        Http2Config http2) {
 
     /** What one client may use; 0 turns a rate off. */
     record Limits(
@@ -93,7 +97,12 @@ record ChatConfig(
                 List.of(chat.get("cors.origins").asString().orElse("").split("[,\\s]+")).stream()
                         .filter(o -> !o.isEmpty()).toList(),
                 TokenAuth.from(chat.get("auth")),
-                chat.get("stream.rooms.max").asInt().orElse(100));
+                chat.get("stream.rooms.max").asInt().orElse(100),
+                ServerTls.from(chat.get("tls")),
+                Http2Config.builder()
+                        .maxConcurrentStreams(chat.get("http2.streams").asLong().orElse(100L))
+                        .maxHeaderListSize(chat.get("http2.headers.bytes").asLong().orElse(16_384L))
+                        .build());
     }
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
@@ -123,7 +132,7 @@ record ChatConfig(
                 poolSize,
                 heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, databaseTimeout, windowSize, pageSize,
                 historyLimit, historyMaxLimit,
-                maxRequestBytes, limits, corsOrigins, auth, streamRoomsMax);
+                maxRequestBytes, limits, corsOrigins, auth, streamRoomsMax, tls, http2);
     }
 
     PgConnectOptions requireDatabase() {

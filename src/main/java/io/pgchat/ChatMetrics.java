@@ -20,7 +20,7 @@ final class ChatMetrics {
     private final Gauge<Integer> subscribers;
 
     ChatMetrics(Supplier<Integer> subscribers) {
-        // The registry is global to the JVM: a gauge left by an earlier server here would read its hub.
+        // The registry is global to the JVM: a gauge left by an earlier server here would read its delivery.
         registry.gauge("pgchat.subscribers", List.of()).ifPresent(registry::remove);
         this.subscribers = registry.getOrCreate(Gauge.builder("pgchat.subscribers", subscribers)
                 .description("Open event streams"));
@@ -41,7 +41,7 @@ final class ChatMetrics {
         reconnects.increment();
     }
 
-    /** Frees the gauge, which would otherwise keep this server's hub alive after it stopped. */
+    /** Frees the gauge, which would otherwise keep this server's delivery alive after it stopped. */
     void close() {
         registry.gauge("pgchat.subscribers", List.of()).filter(g -> g == subscribers).ifPresent(registry::remove);
     }

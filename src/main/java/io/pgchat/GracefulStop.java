@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How a stopping server steps aside for the others on its database. Once stopping, every new request
- * (health included, so load balancers notice) is refused with 503, Retry-After and Connection: close,
- * so clients go elsewhere, while the requests already in flight finish: a post is answered once
- * committed. A filter, on request threads.
+ * (health included, so load balancers notice) is refused with 503, Retry-After and, over HTTP/1.1,
+ * Connection: close, so clients go elsewhere, while the requests already in flight finish: a post is
+ * answered once committed. A filter, on request threads.
  *
  * <p>Helidon's own stop closes the port at once and gives requests in flight only its shutdown grace
  * period (half a second by default) before interrupting them; a client that sends its next request
@@ -38,7 +38,11 @@ final class GracefulStop implements Filter {
                 chain.proceed();
                 return;
             }
-            res.header(HeaderValues.CONNECTION_CLOSE);
+            if (!Http2Connections.carries(req)) {
+                // HTTP/2 forbids the header (Helidon resets the stream instead of answering); its
+                // connections end with the GOAWAY the server sends as it stops.
+                res.header(HeaderValues.CONNECTION_CLOSE);
+            }
             res.header(HeaderNames.RETRY_AFTER, "1");
             ApiError.send(res, Status.SERVICE_UNAVAILABLE_503, "shutting_down",
                     "This server is stopping; retry, another server will answer.");

@@ -64,7 +64,8 @@ record MessageInput(String author, String body) {
     }
 
     private static byte[] readAtMost(ServerRequest req, int maxBytes, SlowRequests slowRequests) {
-        if (req.headers().contentLength().orElse(0) > maxBytes) {
+        long declared = req.headers().contentLength().orElse(-1);
+        if (declared > maxBytes) {
             throw tooLarge(maxBytes);
         }
         byte[] content;
@@ -79,6 +80,12 @@ record MessageInput(String author, String body) {
         }
         if (content.length > maxBytes) {
             throw tooLarge(maxBytes);
+        }
+        if (declared >= 0 && content.length != declared) {
+            // HTTP/1.1 reads exactly Content-Length bytes; over HTTP/2 the body ends where the client
+            // ends its stream, which may be short of it: a message cut short is not stored.
+            throw ApiError.badRequest("bad_request", "The body has " + content.length
+                    + " bytes, not the " + declared + " its Content-Length says.");
         }
         return content;
     }

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one LISTEN connection of this process, whatever the number of subscribers. It runs on its
- * Vert.x event loop and never blocks there: it only tells the hub what was committed. A lost
- * connection is retried with backoff forever; each time LISTEN is back, the hub re-reads the table.
+ * Vert.x event loop and never blocks there: it only tells delivery what was committed. A lost
+ * connection is retried with backoff forever; each time LISTEN is back, delivery re-reads the table.
  */
 final class NotificationListener implements AutoCloseable {
 

@@ -5,6 +5,7 @@ import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
@@ -77,12 +78,7 @@ final class PgChat implements AutoCloseable {
                     .shutdownHook(false)
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
-                    .protocols(List.of(Http1Config.builder()
-                            // The request line fits a stream of 100 rooms with the longest names.
-                            .maxPrologueLength(8192)
-                            .config(serverConfig.get("protocols.http_1_1"))
-                            .addReceiveListener(slowRequests)
-                            .build()))
+                    .update(listener -> listen(listener, serverConfig, config, slowRequests))
                     .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.create()))
                     .routing(routing -> routing(routing, store, delivery, metrics, slowRequests, stop, config))
                     .build()
@@ -101,11 +97,28 @@ final class PgChat implements AutoCloseable {
             throw e;
         }
         String version = PgChat.class.getPackage().getImplementationVersion();
-        LOG.log(Level.INFO, "pgchat " + (version == null ? "dev" : version) + " serving on http://"
-                + config.host() + ":" + server.port() + " (database " + ChatConfig.describe(config.requireDatabase())
+        LOG.log(Level.INFO, "pgchat " + (version == null ? "dev" : version) + " serving on "
+                + (config.tls().isPresent() ? "https://" : "http://") + config.host() + ":" + server.port()
+                + (config.tls().isPresent() ? " with HTTP/2" : "") + " (database " + ChatConfig.describe(config.requireDatabase())
                 + (config.embedded() ? " embedded" : "")
                 + config.listenDatabase().map(l -> ", LISTEN via " + ChatConfig.describe(l)).orElse("")
                 + ", pool of " + config.poolSize() + ")");
+    }
+
+    /**
+     * HTTP/1.1 always; with TLS also HTTP/2, chosen by ALPN. Only these: Helidon would otherwise add
+     * every protocol on the class path or under server.protocols, HTTP/2 in clear text (h2c) included.
+     */
+    private static void listen(WebServerConfig.BuilderBase<?, ?> listener, Config serverConfig, ChatConfig config,
+                               SlowRequests slowRequests) {
+        listener.protocolsDiscoverServices(false)
+                .protocols(List.of(Http1Config.builder()
+                        // The request line fits a stream of 100 rooms with the longest names.
+                        .maxPrologueLength(8192)
+                        .config(serverConfig.get("protocols.http_1_1"))
+                        .addReceiveListener(slowRequests)
+                        .build()));
+        config.tls().ifPresent(tls -> listener.tls(tls).addConnectionSelector(Http2Connections.selector(config.http2())));
     }
 
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */
@@ -134,6 +147,7 @@ final class PgChat implements AutoCloseable {
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
         routing.addFilter(stop);
+        routing.addFilter(new Http2Resets());
     }
 
     /**

@@ -6,6 +6,7 @@ import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,15 +45,24 @@ final class SlowRequests implements Http1ConnectionListener, AutoCloseable {
         waiting.remove(Thread.currentThread());
     }
 
-    /** Runs a read of the request body under the same limit. */
+    /**
+     * Runs a read of the request body under the same limit. A read cut off fails even if it returned:
+     * over HTTP/2 Helidon ends an interrupted body early as if it were complete.
+     */
     byte[] readBody(IoSupplier read) {
-        waiting.put(Thread.currentThread(), System.nanoTime());
+        Thread thread = Thread.currentThread();
+        Long since = System.nanoTime();
+        waiting.put(thread, since);
         try {
-            return read.get();
+            byte[] body = read.get();
+            if (!waiting.remove(thread, since)) {
+                throw new InterruptedIOException("the request body did not arrive within the limit");
+            }
+            return body;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            waiting.remove(Thread.currentThread());
+            waiting.remove(thread);
             Thread.interrupted(); // an interrupt that came after the read finished must not hit the next one
         }
     }

@@ -76,8 +76,8 @@ final class Browser implements AutoCloseable {
                 + " are needed (Debian: apt-get install chromium chromium-driver)");
     }
 
-    /** A desktop-sized window; {@link #phone()} turns it into a phone. */
-    static Browser start() throws IOException {
+    /** A desktop-sized window; {@link #phone()} turns it into a phone. Arguments are added to Chromium's. */
+    static Browser start(String... arguments) throws IOException {
         Path profile = Files.createTempDirectory("pgchat-chromium-");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -87,6 +87,7 @@ final class Browser implements AutoCloseable {
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-extensions", "--lang=en-US", "--window-size=1280,800",
                 "--user-data-dir=" + profile);
+        options.addArguments(arguments);
         options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())

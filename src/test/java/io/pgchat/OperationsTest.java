@@ -129,6 +129,16 @@ class OperationsTest {
     }
 
     @Test
+    void aTlsKeyWithoutItsCertificateStopsTheStartNamingTheMissingOne(@TempDir Path dir) throws Exception {
+        TestCertificate certificate = TestCertificate.create(dir);
+        RunningMain run = RunningMain.start(Map.of("DATABASE_URL", TestDatabase.url(),
+                "PGCHAT_TLS_KEY", certificate.key().toString()));
+        assertEquals(1, run.exit(), run.output());
+        assertTrue(run.output().contains("pgchat cannot start: TLS needs a key and a certificate, but "
+                + "pgchat.tls.certificate (PGCHAT_TLS_CERTIFICATE) is not set"), run.output());
+    }
+
+    @Test
     void jsonLogsWriteOneObjectPerLine() throws Exception {
         RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere",
                 "PGCHAT_LOG_FORMAT", "json"));

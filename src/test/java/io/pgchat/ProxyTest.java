@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The repository's nginx configuration (deploy/nginx.conf, as compose's scale profile uses it) in
- * front of two pgchat instances: streams pass through unbuffered and a post reaches subscribers of
- * both instances. Needs Debian's nginx (CI installs it).
+ * front of two pgchat instances, over plain HTTP/1.1 and over HTTPS with HTTP/2: streams pass through
+ * unbuffered and a post reaches subscribers of both instances. Needs Debian's nginx (CI installs it).
  */
 class ProxyTest {
 
@@ -38,20 +38,38 @@ class ProxyTest {
 
     @Test
     void throughTheProxyAPostReachesSubscribersOfBothInstancesUnbuffered(@TempDir Path dir) throws Exception {
+        throughTheProxy(dir, false);
+    }
+
+    @Test
+    void overHttpsTheProxysStreamsShareOneHttp2ConnectionAndAPostReachesBothInstances(@TempDir Path dir)
+            throws Exception {
+        throughTheProxy(dir, true);
+    }
+
+    /** Four streams through nginx, two on each instance, then a post: every stream gets it at once. */
+    private static void throughTheProxy(Path dir, boolean https) throws Exception {
         assumeTrue(Files.isExecutable(NGINX), "nginx is not installed (apt-get install nginx)");
         String room = TestServer.room("proxy");
+        TestCertificate certificate = TestCertificate.create(dir); // nginx.conf's one server needs it for either port
         try (TestServer a = TestServer.start(); TestServer b = TestServer.start()) {
             int port = freePort();
-            Process nginx = startNginx(dir, port, a.chat.port(), b.chat.port());
+            int tlsPort = freePort();
+            Process nginx = startNginx(dir, port, tlsPort, certificate, a.chat.port(), b.chat.port());
             List<SseClient> streams = new ArrayList<>();
             try {
-                HttpClient http = HttpClient.newHttpClient();
-                URI events = URI.create("http://127.0.0.1:" + port + EventStreamTest.events(room));
+                HttpClient http = https ? HttpClient.newBuilder()
+                        .sslContext(TestCertificate.trusting(certificate.certificate())).build()
+                        : HttpClient.newHttpClient();
+                HttpClient.Version version = https ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
+                String origin = https ? "https://127.0.0.1:" + tlsPort : "http://127.0.0.1:" + port;
+                URI events = URI.create(origin + EventStreamTest.events(room));
                 for (int i = 0; i < 4; i++) {
                     streams.add(SseClient.open(http, events));
                 }
                 for (SseClient stream : streams) {
                     assertEquals(200, stream.status());
+                    assertEquals(version, stream.response.get().version());
                 }
                 EventStreamTest.awaitOpen(streams.toArray(SseClient[]::new));
                 assertEquals(2, a.chat.subscribers(), "round robin spreads the streams");
@@ -59,7 +77,7 @@ class ProxyTest {
 
                 long start = System.nanoTime();
                 HttpResponse<String> posted = http.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + port + "/api/rooms/" + room + "/messages"))
+                                URI.create(origin + "/api/rooms/" + room + "/messages"))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", "alice", "body", "hi")))
                         .build(), HttpResponse.BodyHandlers.ofString());
@@ -77,14 +95,22 @@ class ProxyTest {
         }
     }
 
-    /** deploy/nginx.conf with the compose service names replaced by these two local instances. */
-    private static Process startNginx(Path dir, int port, int first, int second) throws Exception {
+    /**
+     * deploy/nginx.conf with the compose service names replaced by these two local instances, its
+     * ports by free ones and compose's certificate by the test's.
+     */
+    private static Process startNginx(Path dir, int port, int tlsPort, TestCertificate certificate, int first, int second)
+            throws Exception {
         String conf = Files.readString(Path.of("deploy/nginx.conf"));
-        assertTrue(conf.contains("server replica:8080;") && conf.contains("listen 80;")
-                && conf.contains("worker_processes auto;"), "the shape this test edits");
+        List<String> edited = List.of("server replica:8080;", "listen 80;", "listen 443 ssl http2;",
+                "/etc/nginx/certs/cert.pem;", "/etc/nginx/certs/key.pem;", "worker_processes auto;");
+        assertTrue(edited.stream().allMatch(conf::contains), "the shape this test edits");
         // One worker, so that round robin (kept per worker) puts exactly one stream on each instance in turn.
         conf = conf.replace("server replica:8080;", "server 127.0.0.1:" + first + "; server 127.0.0.1:" + second + ";")
                 .replace("listen 80;", "listen 127.0.0.1:" + port + ";")
+                .replace("listen 443 ssl http2;", "listen 127.0.0.1:" + tlsPort + " ssl http2;")
+                .replace("/etc/nginx/certs/cert.pem;", certificate.certificate() + ";")
+                .replace("/etc/nginx/certs/key.pem;", certificate.key() + ";")
                 .replace("worker_processes auto;", "worker_processes 1;");
         Files.setPosixFilePermissions(dir, fromString("rwxr-xr-x"));
         Files.writeString(dir.resolve("nginx.conf"), conf);

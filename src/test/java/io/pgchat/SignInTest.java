@@ -13,9 +13,11 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -121,14 +123,10 @@ class SignInTest {
         String room = TestServer.room("cookie");
         try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
             String token = hs256(claims("alice", 300).build(), SECRET);
-            HttpResponse<String> session = server.http.send(HttpRequest.newBuilder(server.uri("/api/session"))
-                    .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, session.statusCode(), session.body());
-            String cookie = session.headers().firstValue("Set-Cookie").orElseThrow();
+            String cookie = sessionCookie(server, token);
             assertTrue(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/api"),
                     cookie);
-            assertEquals("alice", Json.parse(session.body()).get("author").asText());
+            assertFalse(cookie.contains("Secure"), "over plain HTTP a Secure cookie would never come back: " + cookie);
 
             try (SseClient stream = server.subscribe(EventStreamTest.events(room), "Cookie", cookie.split(";")[0])) {
                 assertEquals(200, stream.status());
@@ -137,6 +135,26 @@ class SignInTest {
                 assertEquals("by cookie", Json.parse(stream.next().data()).get("body").asText());
             }
         }
+    }
+
+    @Test
+    void overHttpsTheSessionCookieIsSecure(@TempDir Path dir) throws Exception {
+        TestCertificate certificate = TestCertificate.create(dir);
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET,
+                "pgchat.tls.key", certificate.key().toString(), "pgchat.tls.certificate", certificate.certificate().toString())) {
+            String cookie = sessionCookie(server, hs256(claims("alice", 300).build(), SECRET));
+            assertTrue(cookie.endsWith("; Secure"), cookie);
+        }
+    }
+
+    /** POST /api/session with the token; insists on 200 for alice and returns the Set-Cookie header. */
+    private static String sessionCookie(TestServer server, String token) throws Exception {
+        HttpResponse<String> session = server.http.send(HttpRequest.newBuilder(server.uri("/api/session"))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, session.statusCode(), session.body());
+        assertEquals("alice", Json.parse(session.body()).get("author").asText());
+        return session.headers().firstValue("Set-Cookie").orElseThrow();
     }
 
     @Test

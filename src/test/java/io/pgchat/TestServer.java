@@ -8,8 +8,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A real pgchat server on a free port of 127.0.0.1, on the test database, and a client for it. */
@@ -18,10 +20,15 @@ final class TestServer implements AutoCloseable {
     private static final AtomicInteger ROOMS = new AtomicInteger();
 
     final PgChat chat;
-    final HttpClient http = HttpClient.newHttpClient();
+    /** HTTP/2 where the server offers it (with TLS, trusting the test certificate), else HTTP/1.1. */
+    final HttpClient http;
+    private final String scheme;
 
-    private TestServer(PgChat chat) {
+    private TestServer(PgChat chat, Optional<Path> certificate) {
         this.chat = chat;
+        this.scheme = certificate.isPresent() ? "https" : "http";
+        this.http = certificate.map(c -> HttpClient.newBuilder().sslContext(TestCertificate.trusting(c)).build())
+                .orElseGet(HttpClient::newHttpClient);
     }
 
     /** Settings as in application.yaml but for a short heartbeat and no per-client limits; keys and values alternate. */
@@ -38,8 +45,8 @@ final class TestServer implements AutoCloseable {
             values.put(settings[i], settings[i + 1]);
         }
         Config config = Config.just(ConfigSources.create(values));
-        return new TestServer(PgChat.start(config.get("server"),
-                ChatConfig.from(config, withDatabase(env))));
+        return new TestServer(PgChat.start(config.get("server"), ChatConfig.from(config, withDatabase(env))),
+                Optional.ofNullable(values.get("pgchat.tls.certificate")).map(Path::of));
     }
 
     /** The test database, unless env names another route to it (a proxy a test can cut). */
@@ -55,7 +62,7 @@ final class TestServer implements AutoCloseable {
     }
 
     URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + chat.port() + path);
+        return URI.create(scheme + "://127.0.0.1:" + chat.port() + path);
     }
 
     HttpResponse<String> postJson(String room, String json) throws IOException, InterruptedException {
