@@ -57,6 +57,9 @@ final class PgChat implements AutoCloseable {
         metrics = new ChatMetrics(hub::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), hub, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());
+        // Behind a trusted proxy every client shares its address: the proxy limits connections, not pgchat.
+        HttpEdge edge = new HttpEdge(Http1Config.builder().config(serverConfig.get("protocols.http_1_1")), slowRequests,
+                config.limits().trustForwardedFor() ? 0 : config.limits().connectionsPerAddress());
         try {
             try {
                 store.ping();
@@ -77,12 +80,12 @@ final class PgChat implements AutoCloseable {
                     .shutdownHook(false)
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
-                    .protocols(List.of(Http1Config.builder()
-                            .config(serverConfig.get("protocols.http_1_1"))
-                            .addReceiveListener(slowRequests)
-                            .build()))
+                    // HTTP/1.1 is served through HttpEdge, which wraps Helidon's connections; nothing else.
+                    .addConnectionSelector(edge)
+                    .protocolsDiscoverServices(false)
+                    .protocols(List.of())
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing, store, hub, metrics, slowRequests, stop, config))
+                    .routing(routing -> routing(routing.addFilter(edge), store, hub, metrics, slowRequests, stop, config))
                     .build()
                     .start();
             if (!server.isRunning()) {
