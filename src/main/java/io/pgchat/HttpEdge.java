@@ -15,12 +15,15 @@ import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 import io.helidon.webserver.http1.Http1ConnectionSelector;
 import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.spi.ServerConnectionSelector;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +34,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The HTTP/1.1 edge: Helidon 4.3's connections, guarded where they are unsafe on the open internet.
@@ -211,6 +215,30 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
     private void release(InetAddress address) {
         if (connectionsPerAddress > 0 && address != null) {
             open.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
+    // --- bodies
+
+    /**
+     * At most limit bytes of the request's body. A body that has arrived whole is read at once;
+     * another on a helper thread within the slow-request limit, so that a stalled one gets its 408.
+     * The entity's stream is not closed: closing it would read the rest of a refused body, however long.
+     */
+    byte[] readBody(ServerRequest req, int limit) throws TimeoutException {
+        Edge edge = connections.get(Thread.currentThread());
+        long length = req.headers().contentLength().orElse(-1);
+        if (edge != null && length >= 0 && edge.ctx.dataReader().available() >= length) {
+            return readAtMost(req, limit);
+        }
+        return slowRequests.readBody(() -> readAtMost(req, limit));
+    }
+
+    private static byte[] readAtMost(ServerRequest req, int limit) {
+        try {
+            return req.content().inputStream().readNBytes(limit);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

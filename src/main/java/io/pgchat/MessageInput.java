@@ -48,14 +48,14 @@ record MessageInput(String author, String body) {
     }
 
     /** authorFromToken, when signed in, replaces whatever author the body names. */
-    static MessageInput read(ServerRequest req, int maxBytes, SlowRequests slowRequests, String authorFromToken) {
+    static MessageInput read(ServerRequest req, int maxBytes, HttpEdge edge, String authorFromToken) {
         MediaType type = req.headers().contentType().map(HttpMediaType::mediaType).orElse(null);
         boolean json = MediaTypes.APPLICATION_JSON.equals(type);
         if (!json && !MediaTypes.APPLICATION_FORM_URLENCODED.equals(type)) {
             throw new ApiError(Status.UNSUPPORTED_MEDIA_TYPE_415, "unsupported_media_type",
                     "Send the message as application/json or application/x-www-form-urlencoded.");
         }
-        byte[] content = readAtMost(req, maxBytes, slowRequests);
+        byte[] content = readAtMost(req, maxBytes, edge);
         return json ? fromJson(content, authorFromToken) : fromForm(content, authorFromToken);
     }
 
@@ -65,14 +65,13 @@ record MessageInput(String author, String body) {
                 text("body", body, MAX_BODY, true));
     }
 
-    private static byte[] readAtMost(ServerRequest req, int maxBytes, SlowRequests slowRequests) {
+    private static byte[] readAtMost(ServerRequest req, int maxBytes, HttpEdge edge) {
         if (req.headers().contentLength().orElse(0) > maxBytes) {
             throw tooLarge(maxBytes);
         }
         byte[] content;
         try {
-            // The entity's stream is not closed: closing it would read the rest of a refused body, however long.
-            content = slowRequests.readBody(() -> req.content().inputStream().readNBytes(maxBytes + 1));
+            content = edge.readBody(req, maxBytes + 1);
         } catch (TimeoutException e) {
             throw new ApiError(Status.REQUEST_TIMEOUT_408, "request_timeout", "The request body did not arrive in time.");
         } catch (CloseConnectionException | UncheckedIOException | DataReader.InsufficientDataAvailableException gone) {

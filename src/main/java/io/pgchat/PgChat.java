@@ -85,7 +85,7 @@ final class PgChat implements AutoCloseable {
                     .protocolsDiscoverServices(false)
                     .protocols(List.of())
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing.addFilter(edge), store, hub, metrics, slowRequests, stop, config))
+                    .routing(routing -> routing(routing.addFilter(edge), store, hub, metrics, edge, stop, config))
                     .build()
                     .start();
             if (!server.isRunning()) {
@@ -124,12 +124,12 @@ final class PgChat implements AutoCloseable {
     }
 
     static void routing(HttpRouting.Builder routing, MessageStore store, DeliveryHub hub, ChatMetrics metrics,
-                        SlowRequests slowRequests, GracefulStop stop, ChatConfig config) {
+                        HttpEdge edge, GracefulStop stop, ChatConfig config) {
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
         routing.register("/api", new RoomsApi(store, new EventStream(store, hub, metrics, config), crossOrigin,
-                        slowRequests, metrics, config))
+                        edge, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
         routing.addFilter(stop);
