@@ -23,6 +23,7 @@ import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.spi.ServerConnectionSelector;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -46,10 +47,11 @@ import java.util.concurrent.TimeoutException;
  * <ul>
  * <li>a request whose framing is ambiguous (RFC 9112 6.3: a coding other than plain chunked,
  *     Transfer-Encoding with Content-Length, differing Content-Lengths) is refused and its connection ends;</li>
- * <li>after an answer with {@code Connection: close} or one that left the body unread, the connection
- *     ends. What the client still sends is read and dropped, never parsed, for at most 5 s (1 s of
+ * <li>after an answer with {@code Connection: close} (asked by the client, or sent with any error answer
+ *     that left the body unread: see ApiError) the connection ends. What the client still sends is read and dropped, never parsed, for at most 5 s (1 s of
  *     silence) and 16 MiB, as nginx's lingering close does, so the client reads the answer rather
- *     than a reset;</li>
+ *     than a reset. A body that a successful answer did not need is read to its end within the same
+ *     bounds (the connection then goes on), or the connection ends;</li>
  * <li>a request's head must be whole within {@code pgchat.slow.request.millis} of its first byte
  *     (of the connection's opening, for the first request), like nginx's client_header_timeout;</li>
  * <li>one client address may hold a bounded number of connections (unless behind a trusted proxy,
@@ -293,11 +295,39 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
         }
         boolean unread = !req.content().consumed();
         boolean announced = res.headers().contains(HeaderValues.CONNECTION_CLOSE);
+        if (unread && !announced && skipBody(req)) {
+            return; // a body the answer did not need, read to its end: the connection goes on
+        }
         if (unread || announced) {
             // After a 408 the body is still being read by a thread that gave up on it: close at once.
-            boolean linger = res.status().code() != Status.REQUEST_TIMEOUT_408.code()
+            boolean linger = announced && res.status().code() != Status.REQUEST_TIMEOUT_408.code()
                     && (unread || edge.ctx.dataReader().available() > 0);
             edge.end(linger, announced);
+        }
+    }
+
+    /**
+     * Reads to its end a body that a successful answer did not need, as Helidon would, but within
+     * the lingering bounds. False when it did not end within them.
+     */
+    private boolean skipBody(RoutingRequest req) {
+        slowRequests.interruptAfter(LINGER_TIME);
+        try {
+            InputStream body = req.content().inputStream();
+            byte[] buffer = new byte[8192];
+            for (long left = LINGER_BYTES; left >= 0; ) {
+                int n = body.read(buffer);
+                if (n < 0) {
+                    return true;
+                }
+                left -= n;
+            }
+            return false;
+        } catch (IOException | RuntimeException brokenOrTooSlow) {
+            return false;
+        } finally {
+            slowRequests.cancel();
+            Thread.interrupted();
         }
     }
 

@@ -101,6 +101,17 @@ class HttpEdgeTest {
     }
 
     @Test
+    void aBodyTheAnswerDidNotNeedIsSkippedAndTheConnectionGoesOn() throws Exception {
+        try (Socket socket = connect()) {
+            socket.getOutputStream().write(("GET /api/rooms HTTP/1.1\r\nHost: x\r\nContent-Length: " + INNER.length()
+                    + "\r\n\r\n" + INNER + "GET /api/rooms HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            Exchange exchange = Exchange.read(socket, Duration.ofSeconds(2), true);
+            assertEquals(List.of(200, 200), exchange.statuses(), exchange.text);
+            assertTrue(!exchange.closed, "kept alive");
+        }
+    }
+
+    @Test
     void connectionCloseClosesTheConnectionAfterASuccessfulAnswerToo() throws Exception {
         Exchange exchange = exchange("GET /api/rooms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + INNER);
         exchange.assertOneAnswerThenClosed(200);
