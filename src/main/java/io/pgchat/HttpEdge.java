@@ -4,6 +4,8 @@ import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.concurrency.limits.Limit;
 import io.helidon.common.task.InterruptableTask;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
@@ -30,7 +32,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -77,6 +81,18 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
         this.http1 = Http1ConnectionSelector.builder().config(http1.addReceiveListener(this).build()).build();
         this.slowRequests = slowRequests;
         this.connectionsPerAddress = connectionsPerAddress;
+    }
+
+    /**
+     * The listener's settings without HTTP/1.1's, which are this edge's: Helidon would otherwise add
+     * its own HTTP/1.1 connections beside these, and with two candidates it waits for a connection's
+     * first bytes before choosing, out of reach of the head deadline.
+     */
+    static Config listenerConfig(Config server) {
+        String http1 = server.get("protocols.http_1_1").key().toString();
+        Map<String, String> rest = new HashMap<>(server.asMap().orElseGet(Map::of));
+        rest.keySet().removeIf(key -> key.startsWith(http1 + "."));
+        return Config.just(ConfigSources.create(rest)).get(server.key().toString());
     }
 
     // --- connections

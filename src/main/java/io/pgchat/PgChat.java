@@ -74,7 +74,7 @@ final class PgChat implements AutoCloseable {
             }
             listener.start();
             server = WebServer.builder()
-                    .config(serverConfig)
+                    .config(HttpEdge.listenerConfig(serverConfig))
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
