@@ -76,7 +76,7 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
     private final ConcurrentMap<InetAddress, Integer> open = new ConcurrentHashMap<>();
     private final ConcurrentMap<Thread, Edge> connections = new ConcurrentHashMap<>();
 
-    /** connectionsPerAddress 0: no cap. */
+    /** connectionsPerAddress 0: no cap. Helidon's selector is built without upgraders: pgchat upgrades to nothing (WebSocket, h2c). */
     HttpEdge(Http1Config.Builder http1, SlowRequests slowRequests, int connectionsPerAddress) {
         this.http1 = Http1ConnectionSelector.builder().config(http1.addReceiveListener(this).build()).build();
         this.slowRequests = slowRequests;

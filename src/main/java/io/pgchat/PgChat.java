@@ -85,7 +85,7 @@ final class PgChat implements AutoCloseable {
                     .protocolsDiscoverServices(false)
                     .protocols(List.of())
                     .addFeature(ObserveFeature.just(health(store, listener), MetricsObserver.create()))
-                    .routing(routing -> routing(routing.addFilter(edge), store, hub, metrics, edge, stop, config))
+                    .routing(routing -> routing(routing, store, hub, metrics, edge, stop, config))
                     .build()
                     .start();
             if (!server.isRunning()) {
@@ -125,6 +125,7 @@ final class PgChat implements AutoCloseable {
 
     static void routing(HttpRouting.Builder routing, MessageStore store, DeliveryHub hub, ChatMetrics metrics,
                         HttpEdge edge, GracefulStop stop, ChatConfig config) {
+        routing.addFilter(edge); // the first filter: it sees each answer after every other one
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
