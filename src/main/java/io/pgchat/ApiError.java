@@ -2,6 +2,7 @@ package io.pgchat;
 
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
@@ -48,45 +49,83 @@ final class ApiError extends RuntimeException {
             if (e.status == Status.UNAUTHORIZED_401) {
                 res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"pgchat\", error=\"" + e.code + "\"");
             }
-            send(res, e.status, e.code, e.getMessage());
+            send(req, res, e.status, e.code, e.getMessage());
+        });
+        routing.error(HttpException.class, (req, res, e) -> {
+            if (e.status().code() < 400) {
+                // Not an error: a static file's 304 (Not Modified) answer, which has no body.
+                res.status(e.status());
+                e.headers().forEach(res::header);
+                res.send();
+                return;
+            }
+            // Helidon's own refusals (no such route, a malformed request) keep their status.
+            send(req, res, e.status(), code(e.status()), e.getMessage());
         });
         // Storage speaks of the database, not of HTTP: its failures get their status here.
         routing.error(StoreUnavailable.class, (req, res, e) -> {
             res.header(HeaderNames.RETRY_AFTER, "2");
-            send(res, Status.SERVICE_UNAVAILABLE_503, "unavailable", e.getMessage());
+            send(req, res, Status.SERVICE_UNAVAILABLE_503, "unavailable", e.getMessage());
         });
         routing.error(MessageStore.KeyReused.class, (req, res, e) ->
-                send(res, Status.CONFLICT_409, "idempotency_key_reused", e.getMessage()));
-        // Helidon's own refusals (a malformed request line, a bad header) keep their status.
-        routing.error(HttpException.class, (req, res, e) ->
-                send(res, e.status(), "bad_request", e.getMessage()));
+                send(req, res, Status.CONFLICT_409, "idempotency_key_reused", e.getMessage()));
         routing.error(Exception.class, (req, res, e) -> {
             LOG.log(Level.ERROR, "Failed to answer " + describe(req), e);
-            send(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "The server failed; the error is logged.");
+            send(req, res, Status.INTERNAL_SERVER_ERROR_500, "internal", "The server failed; the error is logged.");
         });
     }
 
     /**
      * Requests Helidon refuses before routing (a request line or headers too long, a malformed
-     * request) get the same JSON shape. Their details are not echoed: they may hold a client's token.
+     * request, HTTP/1.0) get the same JSON shape; the connection then closes. Their details are not
+     * echoed: they may hold a client's token.
      */
     static DirectHandlers directHandlers() {
         DirectHandlers.Builder handlers = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             handlers.addHandler(type, (request, event, status, headers, message) -> {
-                boolean failure = status.code() >= 500;
+                Status answer = event == DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED
+                        ? Status.HTTP_VERSION_NOT_SUPPORTED_505 : status;
                 return DirectHandler.TransportResponse.builder()
-                        .status(status)
+                        .status(answer)
                         .headers(headers)
                         .header(HeaderNames.CONTENT_TYPE, "application/json")
                         .keepAlive(false)
-                        .entity(json(failure ? "internal" : status.code() == 414 ? "uri_too_long" : "bad_request",
-                                failure ? "The server failed; the error is logged."
-                                        : "The request is malformed or too large (" + status.text() + ")."))
+                        .entity(json(code(answer), switch (code(answer)) {
+                            case "internal" -> "The server failed; the error is logged.";
+                            case "http_version_not_supported" -> "pgchat speaks HTTP/1.1 (behind nginx: proxy_http_version 1.1).";
+                            default -> "The request is malformed or too large (" + answer.text() + ").";
+                        }))
                         .build();
             });
         }
         return handlers.build();
+    }
+
+    /** The error code of a status that Helidon, rather than pgchat, decided on. */
+    private static String code(Status status) {
+        return switch (status.code()) {
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 408 -> "request_timeout";
+            case 413 -> "too_large";
+            case 414 -> "uri_too_long";
+            case 415 -> "unsupported_media_type";
+            case 505 -> "http_version_not_supported";
+            default -> status.code() >= 500 ? "internal" : "bad_request";
+        };
+    }
+
+    /**
+     * An HTTP/1.1 error answer to a request whose body was not read says Connection: close: the rest
+     * of that body must never be parsed as a request, and HttpEdge ends the connection after the
+     * answer. (HTTP/2 frames each body, and forbids the header.)
+     */
+    static void send(ServerRequest req, ServerResponse res, Status status, String code, String message) {
+        if (!req.content().consumed() && !Http2Connections.carries(req)) {
+            res.header(HeaderValues.CONNECTION_CLOSE);
+        }
+        send(res, status, code, message);
     }
 
     static void send(ServerResponse res, Status status, String code, String message) {

@@ -50,7 +50,8 @@ record ChatConfig(
             int roomsPerAddressPerHour,
             int maxSubscribers,
             int subscribersPerAddress,
-            boolean trustForwardedFor) {
+            boolean trustForwardedFor,
+            int connectionsPerAddress) {
 
         static Limits from(Config limits) {
             return new Limits(
@@ -60,7 +61,8 @@ record ChatConfig(
                     limits.get("rooms.hour").asInt().orElse(20),
                     limits.get("subscribers.max").asInt().orElse(10_000),
                     limits.get("subscribers.address").asInt().orElse(50),
-                    limits.get("forwarded").asBoolean().orElse(false));
+                    limits.get("forwarded").asBoolean().orElse(false),
+                    limits.get("connections.address").asInt().orElse(256));
         }
     }
 

@@ -6,21 +6,23 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.common.media.type.MediaType;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
@@ -46,14 +48,14 @@ record MessageInput(String author, String body) {
     }
 
     /** authorFromToken, when signed in, replaces whatever author the body names. */
-    static MessageInput read(ServerRequest req, int maxBytes, SlowRequests slowRequests, String authorFromToken) {
+    static MessageInput read(ServerRequest req, int maxBytes, HttpEdge edge, String authorFromToken) {
         MediaType type = req.headers().contentType().map(HttpMediaType::mediaType).orElse(null);
         boolean json = MediaTypes.APPLICATION_JSON.equals(type);
         if (!json && !MediaTypes.APPLICATION_FORM_URLENCODED.equals(type)) {
             throw new ApiError(Status.UNSUPPORTED_MEDIA_TYPE_415, "unsupported_media_type",
                     "Send the message as application/json or application/x-www-form-urlencoded.");
         }
-        byte[] content = readAtMost(req, maxBytes, slowRequests);
+        byte[] content = readAtMost(req, maxBytes, edge);
         return json ? fromJson(content, authorFromToken) : fromForm(content, authorFromToken);
     }
 
@@ -63,20 +65,21 @@ record MessageInput(String author, String body) {
                 text("body", body, MAX_BODY, true));
     }
 
-    private static byte[] readAtMost(ServerRequest req, int maxBytes, SlowRequests slowRequests) {
+    private static byte[] readAtMost(ServerRequest req, int maxBytes, HttpEdge edge) {
         long declared = req.headers().contentLength().orElse(-1);
         if (declared > maxBytes) {
             throw tooLarge(maxBytes);
         }
         byte[] content;
         try {
-            content = slowRequests.readBody(() -> {
-                try (InputStream in = req.content().inputStream()) {
-                    return in.readNBytes(maxBytes + 1);
-                }
-            });
-        } catch (UncheckedIOException e) {
+            content = edge.readBody(req, maxBytes + 1);
+        } catch (TimeoutException e) {
             throw new ApiError(Status.REQUEST_TIMEOUT_408, "request_timeout", "The request body did not arrive in time.");
+        } catch (CloseConnectionException | UncheckedIOException | DataReader.InsufficientDataAvailableException gone) {
+            throw new CloseConnectionException("The client left while sending its body", gone); // no one to answer
+        } catch (RuntimeException malformed) {
+            // Helidon's chunk reader refuses a chunk size that is not hex, or too large
+            throw ApiError.badRequest("bad_request", "The request body's chunked encoding is malformed.");
         }
         if (content.length > maxBytes) {
             throw tooLarge(maxBytes);
@@ -98,11 +101,9 @@ record MessageInput(String author, String body) {
     private static MessageInput fromJson(byte[] content, String authorFromToken) {
         JsonNode root;
         try {
-            root = MAPPER.readTree(content);
+            root = MAPPER.readTree(utf8(content, "body"));
         } catch (JsonProcessingException e) {
             throw ApiError.badRequest("invalid_json", "The body is not valid JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         if (!(root instanceof ObjectNode object)) {
             throw ApiError.badRequest("invalid_json", "The body must be a JSON object with author and body.");
@@ -164,10 +165,21 @@ record MessageInput(String author, String body) {
                 bytes.write(c);
             }
         }
+        return utf8(bytes.toByteArray(), "form");
+    }
+
+    /**
+     * Strict UTF-8, as PostgreSQL checks it: malformed bytes, overlong forms (such as C0 BC for '<')
+     * and encoded surrogates are refused, never replaced or decoded leniently.
+     */
+    private static String utf8(byte[] bytes, String what) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw ApiError.badRequest("invalid_encoding", "The form is not UTF-8.");
+            throw ApiError.badRequest("invalid_encoding", "The " + what + " is not valid UTF-8.");
         }
     }
 

@@ -58,6 +58,12 @@ final class PgChat implements AutoCloseable {
         metrics = new ChatMetrics(delivery::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), delivery, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());
+        // Behind a trusted proxy every client shares its address: the proxy limits connections, not pgchat.
+        HttpEdge edge = new HttpEdge(Http1Config.builder()
+                // The request line fits a stream of 100 rooms with the longest names.
+                .maxPrologueLength(8192)
+                .config(serverConfig.get("protocols.http_1_1")), slowRequests,
+                config.limits().trustForwardedFor() ? 0 : config.limits().connectionsPerAddress());
         try {
             try {
                 store.ping();
@@ -72,15 +78,15 @@ final class PgChat implements AutoCloseable {
             }
             listener.start();
             server = WebServer.builder()
-                    .config(serverConfig)
+                    .config(HttpEdge.listenerConfig(serverConfig))
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
-                    .update(listener -> listen(listener, serverConfig, config, slowRequests))
+                    .update(listener -> listen(listener, config, edge))
                     .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.create()))
-                    .routing(routing -> routing(routing, store, delivery, metrics, slowRequests, stop, config))
+                    .routing(routing -> routing(routing, store, delivery, metrics, edge, stop, config))
                     .build()
                     .start();
             if (!server.isRunning()) {
@@ -106,18 +112,14 @@ final class PgChat implements AutoCloseable {
     }
 
     /**
-     * HTTP/1.1 always; with TLS also HTTP/2, chosen by ALPN. Only these: Helidon would otherwise add
-     * every protocol on the class path or under server.protocols, HTTP/2 in clear text (h2c) included.
+     * HTTP/1.1 always, through HttpEdge; with TLS also HTTP/2, chosen by ALPN. Only these: Helidon would
+     * otherwise add every protocol on the class path or under server.protocols, HTTP/2 in clear text
+     * (h2c) included.
      */
-    private static void listen(WebServerConfig.BuilderBase<?, ?> listener, Config serverConfig, ChatConfig config,
-                               SlowRequests slowRequests) {
+    private static void listen(WebServerConfig.BuilderBase<?, ?> listener, ChatConfig config, HttpEdge edge) {
         listener.protocolsDiscoverServices(false)
-                .protocols(List.of(Http1Config.builder()
-                        // The request line fits a stream of 100 rooms with the longest names.
-                        .maxPrologueLength(8192)
-                        .config(serverConfig.get("protocols.http_1_1"))
-                        .addReceiveListener(slowRequests)
-                        .build()));
+                .protocols(List.of())
+                .addConnectionSelector(edge);
         config.tls().ifPresent(tls -> listener.tls(tls).addConnectionSelector(Http2Connections.selector(config.http2())));
     }
 
@@ -136,14 +138,15 @@ final class PgChat implements AutoCloseable {
     }
 
     static void routing(HttpRouting.Builder routing, MessageStore store, Delivery delivery, ChatMetrics metrics,
-                        SlowRequests slowRequests, GracefulStop stop, ChatConfig config) {
+                        HttpEdge edge, GracefulStop stop, ChatConfig config) {
+        routing.addFilter(edge); // the first filter: it sees each answer after every other one
         ApiError.register(routing);
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
         Access access = new Access(config.auth());
         routing.register("/api/session", new SessionApi(config.auth()))
                 .register("/api", new RoomsApi(store, new EventStream(delivery, access, metrics, config), access,
-                        crossOrigin, slowRequests, metrics, config))
+                        crossOrigin, edge, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
         routing.addFilter(stop);

@@ -25,7 +25,7 @@ final class RoomsApi implements HttpService {
     private final MessageStore store;
     private final EventStream events;
     private final CrossOrigin crossOrigin;
-    private final SlowRequests slowRequests;
+    private final HttpEdge edge;
     private final ChatMetrics metrics;
     private final ChatConfig config;
     private final Access access;
@@ -33,11 +33,11 @@ final class RoomsApi implements HttpService {
     private final RateLimits postsByAuthor;
     private final RateLimits roomsByAddress;
 
-    RoomsApi(MessageStore store, EventStream events, Access access, CrossOrigin crossOrigin, SlowRequests slowRequests,
+    RoomsApi(MessageStore store, EventStream events, Access access, CrossOrigin crossOrigin, HttpEdge edge,
              ChatMetrics metrics, ChatConfig config) {
         this.store = store;
         this.access = access;
-        this.slowRequests = slowRequests;
+        this.edge = edge;
         this.events = events;
         this.crossOrigin = crossOrigin;
         this.metrics = metrics;
@@ -77,7 +77,7 @@ final class RoomsApi implements HttpService {
         Optional<TokenAuth.Caller> caller = access.check(req, room);
         String client = ClientAddress.of(req, config.limits().trustForwardedFor());
         postsByAddress.take(client);
-        MessageInput input = MessageInput.read(req, config.maxRequestBytes(), slowRequests,
+        MessageInput input = MessageInput.read(req, config.maxRequestBytes(), edge,
                 caller.map(TokenAuth.Caller::author).orElse(null));
         postsByAuthor.take(input.author());
         if (!store.roomExists(room)) {

@@ -1,80 +1,77 @@
 package io.pgchat;
 
-import io.helidon.http.Headers;
-import io.helidon.http.HttpPrologue;
-import io.helidon.webserver.ConnectionContext;
-import io.helidon.webserver.http1.Http1ConnectionListener;
-
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Cuts off clients that send a request too slowly (slowloris). Helidon closes connections idle
- * between requests or stalled on the request line, but nothing else: the headers and the body are
- * timed here. A connection's (virtual) thread that waits too long is interrupted, which closes the
- * socket it is blocked on.
+ * Deadlines for clients that send a request too slowly (slowloris). Helidon times only the wait between
+ * requests; the request head and the body are timed here. A connection's (virtual) thread past its
+ * deadline is interrupted, which closes the socket it is blocked on: right for a head that never
+ * ends. A body is read on a helper thread instead, so that the request's thread can still answer 408.
  */
-final class SlowRequests implements Http1ConnectionListener, AutoCloseable {
+final class SlowRequests implements AutoCloseable {
 
-    private final ConcurrentMap<Thread, Long> waiting = new ConcurrentHashMap<>();
-    private final long limitNanos;
+    private final ConcurrentMap<Thread, Long> deadlines = new ConcurrentHashMap<>();
+    private final Duration limit;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("pgchat-slow-request-timer").factory());
 
     SlowRequests(Duration limit) {
-        this.limitNanos = limit.toNanos();
-        long period = Math.max(50, limit.toMillis() / 4);
-        timer.scheduleWithFixedDelay(this::cutOffLate, period, period, TimeUnit.MILLISECONDS);
+        this.limit = limit;
+        timer.scheduleWithFixedDelay(this::cutOffLate, 100, 100, TimeUnit.MILLISECONDS);
     }
 
-    /** The request line has arrived; the headers are now being read on this thread. */
-    @Override
-    public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
-        waiting.put(Thread.currentThread(), System.nanoTime());
+    /** The current request's head has begun (or the connection opened): it must be whole within the limit. */
+    void headStarted() {
+        deadlines.putIfAbsent(Thread.currentThread(), System.nanoTime() + limit.toNanos());
     }
 
-    @Override
-    public void headers(ConnectionContext ctx, Headers headers) {
-        waiting.remove(Thread.currentThread());
+    /** From now, the current thread is interrupted if it is still at work after this long (until cancelled). */
+    void interruptAfter(Duration wait) {
+        deadlines.put(Thread.currentThread(), System.nanoTime() + wait.toNanos());
+    }
+
+    /** The head has arrived, or the deadline no longer matters; clears an interrupt that came too late to matter. */
+    void cancel() {
+        deadlines.remove(Thread.currentThread());
     }
 
     /**
-     * Runs a read of the request body under the same limit. A read cut off fails even if it returned:
-     * over HTTP/2 Helidon ends an interrupted body early as if it were complete.
+     * Reads a request body within the limit. On time-out the helper thread stays blocked on the socket
+     * until the connection closes, which it must: the body's framing is lost.
      */
-    byte[] readBody(IoSupplier read) {
-        Thread thread = Thread.currentThread();
-        Long since = System.nanoTime();
-        waiting.put(thread, since);
+    byte[] readBody(Callable<byte[]> read) throws TimeoutException {
+        FutureTask<byte[]> body = new FutureTask<>(read);
+        Thread.ofVirtual().name("pgchat-body-reader").start(body);
         try {
-            byte[] body = read.get();
-            if (!waiting.remove(thread, since)) {
-                throw new InterruptedIOException("the request body did not arrive within the limit");
+            return body.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case RuntimeException runtime -> throw runtime;
+                case IOException io -> throw new UncheckedIOException(io);
+                case Error error -> throw error;
+                default -> throw new IllegalStateException(e.getCause());
             }
-            return body;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            waiting.remove(thread);
-            Thread.interrupted(); // an interrupt that came after the read finished must not hit the next one
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TimeoutException("interrupted");
         }
-    }
-
-    interface IoSupplier {
-        byte[] get() throws IOException;
     }
 
     private void cutOffLate() {
         long now = System.nanoTime();
-        waiting.forEach((thread, since) -> {
-            if (now - since > limitNanos && waiting.remove(thread, since)) {
+        deadlines.forEach((thread, deadline) -> {
+            if (now - deadline > 0 && deadlines.remove(thread, deadline)) {
                 thread.interrupt();
             }
         });

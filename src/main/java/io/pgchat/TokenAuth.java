@@ -30,24 +30,27 @@ import java.util.Set;
  * Optional sign-in, off unless a key is configured. Then every API call needs a signed token (JWT,
  * verified by nimbus-jose-jwt with the one algorithm the key allows): from the Authorization header,
  * or from the HttpOnly cookie that POST /api/session sets, because EventSource cannot send headers.
- * The author is the token's claim, whatever a body says, and a rooms claim can restrict the rooms.
+ * The author is the token's claim, whatever a body says, and its rooms claim lists the rooms it may use.
  */
 final class TokenAuth {
 
     static final String COOKIE = "pgchat_token";
 
-    /** Who a verified token names, and the rooms it may use (empty: all). */
+    /** Who a verified token names, and the rooms it may use ("*": all; empty: none). */
     record Caller(String author, Set<String> rooms, long expiresAtEpochSecond) {
         void checkRoom(String room) {
-            if (!rooms.isEmpty() && !rooms.contains(room)) {
-                throw new ApiError(Status.FORBIDDEN_403, "room_forbidden", "Your token does not allow room " + room + ".");
+            if (!mayUse(room)) {
+                throw new ApiError(Status.FORBIDDEN_403, "room_forbidden", "Your token does not allow room " + room
+                        + " (its rooms claim lists the rooms it may use, \"*\" for all; without one, none).");
             }
         }
 
         boolean mayUse(String room) {
-            return rooms.isEmpty() || rooms.contains(room);
+            return rooms.contains(ALL_ROOMS) || rooms.contains(room);
         }
     }
+
+    private static final String ALL_ROOMS = "*";
 
     private final DefaultJWTProcessor<SecurityContext> processor;
     private final String authorClaim;
@@ -108,18 +111,21 @@ final class TokenAuth {
         return new Caller(author, rooms(claims), claims.getExpirationTime().toInstant().getEpochSecond());
     }
 
+    /**
+     * Deny by default: a token without the claim, or with an empty or null one, may use no room; only
+     * "*" means all. A configured claim name of "" turns room restriction off (every token, every room).
+     */
     private Set<String> rooms(JWTClaimsSet claims) {
+        if (roomsClaim.isBlank()) {
+            return Set.of(ALL_ROOMS);
+        }
         Object value = claims.getClaim(roomsClaim);
-        if (value == null) {
-            return Set.of();
-        }
-        Set<String> rooms = new HashSet<>();
         if (value instanceof List<?> list) {
+            Set<String> rooms = new HashSet<>();
             list.forEach(room -> rooms.add(String.valueOf(room)));
-        } else {
-            rooms.add(String.valueOf(value));
+            return rooms;
         }
-        return rooms.contains("*") ? Set.of() : rooms;
+        return value instanceof String room ? Set.of(room) : Set.of();
     }
 
     private static Optional<String> stringClaim(JWTClaimsSet claims, String name) {

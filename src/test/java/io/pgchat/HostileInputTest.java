@@ -17,6 +17,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,14 +68,29 @@ class HostileInputTest {
         PostMessageTest.assertError(response, 413, "too_large");
     }
 
-    @Test
-    void invalidUtf8IsRefused() throws Exception {
-        byte[] body = "{\"author\":\"a\",\"body\":\"\u0000\"}".getBytes(StandardCharsets.UTF_8);
-        body[body.length - 3] = (byte) 0xC3; // a lead byte with no continuation
-        HttpResponse<String> response = server.http.send(HttpRequest.newBuilder(server.uri(messages("utf8")))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-        PostMessageTest.assertError(response, 400, "invalid_json");
+    /** As PostgreSQL does: a lone lead byte, overlong forms of '<' and '/', an encoded surrogate. */
+    @ParameterizedTest
+    @ValueSource(strings = {"C3", "C0BC", "E080BC", "C0AF", "EDA080"})
+    void invalidUtf8IsRefusedInJsonAndForms(String hex) throws Exception {
+        byte[] bad = java.util.HexFormat.of().parseHex(hex);
+        String percent = "%" + String.join("%", hex.split("(?<=\\G..)"));
+        for (var body : List.of(
+                concat("{\"author\":\"a\",\"body\":\"x", bad, "y\"}", "application/json"),
+                concat("author=a&body=x", bad, "y", "application/x-www-form-urlencoded"),
+                concat("author=a&body=x" + percent + "y", new byte[0], "", "application/x-www-form-urlencoded"))) {
+            HttpResponse<String> response = server.http.send(HttpRequest.newBuilder(server.uri(messages("utf8")))
+                    .header("Content-Type", body.getValue())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.getKey())).build(), HttpResponse.BodyHandlers.ofString());
+            PostMessageTest.assertError(response, 400, "invalid_encoding");
+        }
+    }
+
+    private static Map.Entry<byte[], String> concat(String before, byte[] bytes, String after, String contentType) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(before.getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(bytes);
+        out.writeBytes(after.getBytes(StandardCharsets.US_ASCII));
+        return Map.entry(out.toByteArray(), contentType);
     }
 
     @ParameterizedTest

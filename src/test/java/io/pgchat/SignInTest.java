@@ -96,7 +96,7 @@ class SignInTest {
         String allowed = TestServer.room("allowed");
         String other = TestServer.room("other");
         try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
-            String everywhere = hs256(claims("admin", 300).build(), SECRET);
+            String everywhere = hs256(claims("admin", 300).claim("rooms", "*").build(), SECRET);
             assertEquals(201, post(server, other, Json.object("body", "x"), everywhere).statusCode());
             String token = hs256(claims("alice", 300).claim("rooms", List.of(allowed)).build(), SECRET);
             assertEquals(201, post(server, allowed, Json.object("body", "in"), token).statusCode());
@@ -116,6 +116,31 @@ class SignInTest {
     private static HttpResponse<String> get(TestServer server, String path, String token) throws Exception {
         return server.http.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + token).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aTokenWithoutRoomsOrWithAnEmptyRoomsClaimMayUseNoRoom() throws Exception {
+        String room = TestServer.room("denied");
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET)) {
+            for (Object rooms : java.util.Arrays.asList(null, List.of(), "")) {
+                String token = hs256(claims("alice", 300).claim("rooms", rooms).build(), SECRET);
+                PostMessageTest.assertError(post(server, room, Json.object("body", "x"), token), 403, "room_forbidden");
+                HttpResponse<String> history = server.http.send(HttpRequest.newBuilder(
+                        server.uri("/api/rooms/" + room + "/messages")).header("Authorization", "Bearer " + token).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                PostMessageTest.assertError(history, 403, "room_forbidden");
+            }
+            assertEquals(List.of(), TestDatabase.seqs(room));
+        }
+    }
+
+    @Test
+    void withTheRoomsClaimTurnedOffEveryTokenMayUseEveryRoom() throws Exception {
+        String room = TestServer.room("open");
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET, "pgchat.auth.rooms.claim", "")) {
+            String token = hs256(claims("alice", 300).claim("rooms", List.of()).build(), SECRET);
+            assertEquals(201, post(server, room, Json.object("body", "x"), token).statusCode());
+        }
     }
 
     @Test
@@ -194,8 +219,9 @@ class SignInTest {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A token for every room: without a rooms claim a token may use none. */
     private static JWTClaimsSet.Builder claims(String name, long expiresInSeconds) {
-        return new JWTClaimsSet.Builder().subject(name + "-id").claim("name", name)
+        return new JWTClaimsSet.Builder().subject(name + "-id").claim("name", name).claim("rooms", "*")
                 .expirationTime(Date.from(Instant.now().plusSeconds(expiresInSeconds)));
     }
 

@@ -40,7 +40,8 @@ final class TestServer implements AutoCloseable {
         // Every test client posts from 127.0.0.1: per-client limits are off unless a test sets them.
         Map<String, String> values = new HashMap<>(Map.of("server.host", "127.0.0.1", "server.port", "0",
                 "pgchat.heartbeat.seconds", "1", "pgchat.limits.posts.address", "0", "pgchat.limits.posts.author", "0",
-                "pgchat.limits.rooms.hour", "0", "pgchat.limits.subscribers.address", "10000"));
+                "pgchat.limits.rooms.hour", "0", "pgchat.limits.subscribers.address", "10000",
+                "pgchat.limits.connections.address", "0"));
         for (int i = 0; i < settings.length; i += 2) {
             values.put(settings[i], settings[i + 1]);
         }
