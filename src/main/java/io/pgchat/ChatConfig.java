@@ -7,40 +7,25 @@ import io.vertx.pgclient.PgConnectOptions;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Every setting of the server, read once at start from {@code application.yaml} and the environment
- * and passed down through constructors; nothing below {@code Main} reads configuration itself.
+ * Every setting of the server, read once at start by its key from {@code application.yaml} and the
+ * environment, and passed down through constructors; nothing below {@code Main} reads configuration
+ * itself. Every default is in {@code application.yaml} and nowhere else. A value that is not valid
+ * stops the start with one line naming its key, its environment variable and what is allowed.
  */
-record ChatConfig(
-        String host,
-        int port,
-        Optional<PgConnectOptions> database,
-        Optional<PgConnectOptions> listenDatabase,
-        Path embeddedDirectory,
-        boolean embedded,
-        boolean jsonLogs,
-        int poolSize,
-        Duration heartbeat,
-        Duration retry,
-        Duration slowClientLimit,
-        Duration slowRequestLimit,
-        Duration shutdownGrace,
-        Duration databaseTimeout,
-        int windowSize,
-        int pageSize,
-        int historyLimit,
-        int historyMaxLimit,
-        int maxRequestBytes,
-        Limits limits,
-        List<String> corsOrigins,
-        Optional<TokenAuth> auth,
-        int streamRoomsMax,
-        Optional<Tls> tls,
-        Http2Config http2) {
+final class ChatConfig {
+
+    static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
+            + "or the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE";
+
+    private static final List<String> LIBPQ = List.of("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE");
+    private static final int MINUTE_MILLIS = 60_000;
+    private static final int HOUR_SECONDS = 3600;
 
     /** What one client may use; 0 turns a rate off. */
     record Limits(
@@ -52,60 +37,136 @@ record ChatConfig(
             int subscribersPerAddress,
             boolean trustForwardedFor,
             int connectionsPerAddress) {
-
-        static Limits from(Config limits) {
-            return new Limits(
-                    limits.get("posts.burst").asInt().orElse(20),
-                    limits.get("posts.address").asInt().orElse(120),
-                    limits.get("posts.author").asInt().orElse(60),
-                    limits.get("rooms.hour").asInt().orElse(20),
-                    limits.get("subscribers.max").asInt().orElse(10_000),
-                    limits.get("subscribers.address").asInt().orElse(50),
-                    limits.get("forwarded").asBoolean().orElse(false),
-                    limits.get("connections.address").asInt().orElse(256));
-        }
     }
 
-    static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
-            + "or the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE";
+    private final Config source;
+    private final Map<String, String> env;
+    private final Optional<PgConnectOptions> database;
+    private final boolean embedded;
+    private final String host;
+    private final int port;
+    private final Optional<PgConnectOptions> listenDatabase;
+    private final Path embeddedDirectory;
+    private final boolean jsonLogs;
+    private final int poolSize;
+    private final Duration heartbeat;
+    private final Duration retry;
+    private final Duration slowClientLimit;
+    private final Duration slowRequestLimit;
+    private final Duration shutdownGrace;
+    private final Duration databaseTimeout;
+    private final int windowSize;
+    private final int pageSize;
+    private final int historyLimit;
+    private final int historyMaxLimit;
+    private final int maxRequestBytes;
+    private final int streamRoomsMax;
+    private final Limits limits;
+    private final List<String> corsOrigins;
+    private final Optional<TokenAuth> auth;
+    private final Optional<Tls> tls;
+    private final Http2Config http2;
 
-    private static final List<String> LIBPQ = List.of("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE");
+    private ChatConfig(Config config, Map<String, String> env, Optional<PgConnectOptions> database, boolean embedded) {
+        this.source = config;
+        this.env = env;
+        this.database = database;
+        this.embedded = embedded;
+        host = text(config, "server.host");
+        port = env.containsKey("PORT") ? port("PORT", env.get("PORT")) : number(config, "server.port", 0, 65_535);
+        listenDatabase = url("LISTEN_DATABASE_URL", env.get("LISTEN_DATABASE_URL"));
+        embeddedDirectory = home(text(config, "pgchat.embedded.dir"), env);
+        jsonLogs = choice(config, "pgchat.log.format", "text", "json").equals("json");
+        poolSize = number(config, "pgchat.pool.size", 1, 1000);
+        heartbeat = Duration.ofSeconds(number(config, "pgchat.heartbeat.seconds", 1, HOUR_SECONDS));
+        retry = Duration.ofMillis(number(config, "pgchat.retry.millis", 0, MINUTE_MILLIS * 60));
+        slowClientLimit = Duration.ofSeconds(number(config, "pgchat.slow.client.seconds", 1, HOUR_SECONDS));
+        slowRequestLimit = Duration.ofMillis(number(config, "pgchat.slow.request.millis", 100, MINUTE_MILLIS * 60));
+        shutdownGrace = Duration.ofSeconds(number(config, "pgchat.shutdown.grace.seconds", 0, HOUR_SECONDS));
+        databaseTimeout = Duration.ofSeconds(number(config, "pgchat.database.timeout.seconds", 1, HOUR_SECONDS));
+        windowSize = number(config, "pgchat.window.size", 1, 1_000_000);
+        pageSize = number(config, "pgchat.page.size", 1, 100_000);
+        historyMaxLimit = number(config, "pgchat.history.max", 1, 100_000);
+        historyLimit = number(config, "pgchat.history.limit", 1, historyMaxLimit);
+        maxRequestBytes = number(config, "pgchat.request.max.bytes", 1024, 16 << 20);
+        streamRoomsMax = number(config, "pgchat.stream.rooms.max", 1, 1000);
+        limits = new Limits(
+                number(config, "pgchat.limits.posts.burst", 1, 1_000_000),
+                number(config, "pgchat.limits.posts.address", 0, 1_000_000),
+                number(config, "pgchat.limits.posts.author", 0, 1_000_000),
+                number(config, "pgchat.limits.rooms.hour", 0, 1_000_000),
+                number(config, "pgchat.limits.subscribers.max", 1, 10_000_000),
+                number(config, "pgchat.limits.subscribers.address", 1, 10_000_000),
+                choice(config, "pgchat.limits.forwarded", "false", "true").equals("true"),
+                number(config, "pgchat.limits.connections.address", 0, 10_000_000));
+        corsOrigins = Arrays.stream(config.get("pgchat.cors.origins").asString().orElse("").split("[,\\s]+"))
+                .filter(o -> !o.isEmpty()).toList();
+        auth = TokenAuth.from(config.get("pgchat.auth"));
+        tls = ServerTls.from(config.get("pgchat.tls"));
+        http2 = Http2Config.builder()
+                .maxConcurrentStreams(number(config, "pgchat.http2.streams", 1, 10_000))
+                .maxHeaderListSize(number(config, "pgchat.http2.headers.bytes", 1024, 1 << 20))
+                .build();
+    }
 
     static ChatConfig from(Config config, Map<String, String> env) {
-        Config chat = config.get("pgchat");
-        return new ChatConfig(
-                config.get("server.host").asString().orElse("0.0.0.0"),
-                env.containsKey("PORT") ? Integer.parseInt(env.get("PORT").strip())
-                        : config.get("server.port").asInt().orElse(8080),
-                database(env),
-                url("LISTEN_DATABASE_URL", env.get("LISTEN_DATABASE_URL")),
-                Path.of(chat.get("embedded.dir").asString()
-                        .orElse(System.getProperty("user.home") + "/.pgchat/postgres")).toAbsolutePath(),
-                false,
-                chat.get("log.format").asString().orElse("text").equalsIgnoreCase("json"),
-                chat.get("pool.size").asInt().orElse(8),
-                Duration.ofSeconds(chat.get("heartbeat.seconds").asInt().orElse(15)),
-                Duration.ofMillis(chat.get("retry.millis").asInt().orElse(2000)),
-                Duration.ofSeconds(chat.get("slow.client.seconds").asInt().orElse(10)),
-                Duration.ofMillis(chat.get("slow.request.millis").asInt().orElse(10_000)),
-                Duration.ofSeconds(chat.get("shutdown.grace.seconds").asInt().orElse(5)),
-                Duration.ofSeconds(chat.get("database.timeout.seconds").asInt().orElse(10)),
-                chat.get("window.size").asInt().orElse(1024),
-                chat.get("page.size").asInt().orElse(1000),
-                chat.get("history.limit").asInt().orElse(100),
-                chat.get("history.max").asInt().orElse(1000),
-                chat.get("request.max.bytes").asInt().orElse(64 * 1024),
-                Limits.from(chat.get("limits")),
-                List.of(chat.get("cors.origins").asString().orElse("").split("[,\\s]+")).stream()
-                        .filter(o -> !o.isEmpty()).toList(),
-                TokenAuth.from(chat.get("auth")),
-                chat.get("stream.rooms.max").asInt().orElse(100),
-                ServerTls.from(chat.get("tls")),
-                Http2Config.builder()
-                        .maxConcurrentStreams(chat.get("http2.streams").asLong().orElse(100L))
-                        .maxHeaderListSize(chat.get("http2.headers.bytes").asLong().orElse(16_384L))
-                        .build());
+        return new ChatConfig(config, env, database(env), false);
     }
+
+    /** The same settings on the embedded database, once it runs. */
+    ChatConfig withEmbeddedDatabase(PgConnectOptions options) {
+        return new ChatConfig(source, env, Optional.of(options), true);
+    }
+
+    // --- reading values by key, each refused with its key, its variable and what is allowed -------
+
+    private static String text(Config config, String key) {
+        return config.get(key).asString().orElseThrow(() -> invalid(key, "is not set"));
+    }
+
+    private static int number(Config config, String key, int min, int max) {
+        String value = text(config, key).strip();
+        return parse(value, min, max).orElseThrow(() -> invalid(key,
+                "must be a whole number from " + min + " to " + max + ", not '" + value + "'"));
+    }
+
+    private static String choice(Config config, String key, String... allowed) {
+        String value = text(config, key).strip().toLowerCase(java.util.Locale.ROOT);
+        if (!List.of(allowed).contains(value)) {
+            throw invalid(key, "must be one of " + String.join(", ", allowed) + ", not '" + value + "'");
+        }
+        return value;
+    }
+
+    private static int port(String variable, String value) {
+        return parse(value.strip(), 0, 65_535).orElseThrow(() -> new IllegalStateException(
+                variable + " must be a port number from 0 (any free port) to 65535, not '" + value.strip() + "'"));
+    }
+
+    private static Optional<Integer> parse(String value, int min, int max) {
+        if (!value.matches("[0-9]{1,10}")) {
+            return Optional.empty();
+        }
+        long n = Long.parseLong(value);
+        return n >= min && n <= max ? Optional.of((int) n) : Optional.empty();
+    }
+
+    private static IllegalStateException invalid(String key, String problem) {
+        String variable = key.toUpperCase(java.util.Locale.ROOT).replace("-", "_dash_").replace('.', '_');
+        return new IllegalStateException(key + " (" + variable + ") " + problem);
+    }
+
+    /** A leading ~ is the HOME of the environment, as a shell would expand it (Java's user.home ignores HOME). */
+    private static Path home(String path, Map<String, String> env) {
+        if (path.equals("~") || path.startsWith("~/")) {
+            String home = Optional.ofNullable(env.get("HOME")).filter(h -> !h.isBlank())
+                    .orElse(System.getProperty("user.home"));
+            return Path.of(home + path.substring(1)).toAbsolutePath();
+        }
+        return Path.of(path).toAbsolutePath();
+    }
+
+    // --- the database ------------------------------------------------------------------------------
 
     /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
     static Optional<PgConnectOptions> database(Map<String, String> env) {
@@ -128,15 +189,6 @@ record ChatConfig(
         }
     }
 
-    /** The same settings on the embedded database, once it runs. */
-    ChatConfig withEmbeddedDatabase(PgConnectOptions options) {
-        return new ChatConfig(host, port, Optional.of(options), listenDatabase, embeddedDirectory, true, jsonLogs,
-                poolSize,
-                heartbeat, retry, slowClientLimit, slowRequestLimit, shutdownGrace, databaseTimeout, windowSize, pageSize,
-                historyLimit, historyMaxLimit,
-                maxRequestBytes, limits, corsOrigins, auth, streamRoomsMax, tls, http2);
-    }
-
     PgConnectOptions requireDatabase() {
         return database.orElseThrow(() -> new IllegalStateException("No database configured: " + DATABASE_HELP));
     }
@@ -148,5 +200,107 @@ record ChatConfig(
 
     static String describe(PgConnectOptions db) {
         return db.getUser() + "@" + db.getHost() + ":" + db.getPort() + "/" + db.getDatabase();
+    }
+
+    // --- the settings ----------------------------------------------------------------------------
+
+    Optional<PgConnectOptions> database() {
+        return database;
+    }
+
+    boolean embedded() {
+        return embedded;
+    }
+
+    String host() {
+        return host;
+    }
+
+    int port() {
+        return port;
+    }
+
+    Optional<PgConnectOptions> listenDatabase() {
+        return listenDatabase;
+    }
+
+    Path embeddedDirectory() {
+        return embeddedDirectory;
+    }
+
+    boolean jsonLogs() {
+        return jsonLogs;
+    }
+
+    int poolSize() {
+        return poolSize;
+    }
+
+    Duration heartbeat() {
+        return heartbeat;
+    }
+
+    Duration retry() {
+        return retry;
+    }
+
+    Duration slowClientLimit() {
+        return slowClientLimit;
+    }
+
+    Duration slowRequestLimit() {
+        return slowRequestLimit;
+    }
+
+    Duration shutdownGrace() {
+        return shutdownGrace;
+    }
+
+    Duration databaseTimeout() {
+        return databaseTimeout;
+    }
+
+    int windowSize() {
+        return windowSize;
+    }
+
+    int pageSize() {
+        return pageSize;
+    }
+
+    int historyLimit() {
+        return historyLimit;
+    }
+
+    int historyMaxLimit() {
+        return historyMaxLimit;
+    }
+
+    int maxRequestBytes() {
+        return maxRequestBytes;
+    }
+
+    int streamRoomsMax() {
+        return streamRoomsMax;
+    }
+
+    Limits limits() {
+        return limits;
+    }
+
+    List<String> corsOrigins() {
+        return corsOrigins;
+    }
+
+    Optional<TokenAuth> auth() {
+        return auth;
+    }
+
+    Optional<Tls> tls() {
+        return tls;
+    }
+
+    Http2Config http2() {
+        return http2;
     }
 }

@@ -110,6 +110,25 @@ class OperationsTest {
     }
 
     @Test
+    void badConfigurationStopsTheStartNamingTheKeyAndWhatIsAllowed() throws Exception {
+        Map<Map<String, String>, String> cases = Map.of(
+                Map.of("PORT", "abc"), "PORT must be a port number from 0 (any free port) to 65535, not 'abc'",
+                Map.of("PORT", "-1"), "PORT must be a port number from 0 (any free port) to 65535, not '-1'",
+                Map.of("PORT", "70000"), "PORT must be a port number from 0 (any free port) to 65535, not '70000'",
+                Map.of("PGCHAT_POOL_SIZE", "abc"),
+                "pgchat.pool.size (PGCHAT_POOL_SIZE) must be a whole number from 1 to 1000, not 'abc'",
+                Map.of("PGCHAT_LOG_FORMAT", "xml"), "pgchat.log.format (PGCHAT_LOG_FORMAT) must be one of text, json, not 'xml'");
+        for (var c : cases.entrySet()) {
+            Map<String, String> env = new java.util.HashMap<>(c.getKey());
+            env.put("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere");
+            RunningMain run = RunningMain.start(env);
+            assertEquals(1, run.exit(), run.output());
+            assertTrue(run.output().contains("pgchat cannot start: " + c.getValue()), c.getKey() + ": " + run.output());
+            assertTrue(!run.output().contains("Cannot reach PostgreSQL"), "refused before any connection: " + run.output());
+        }
+    }
+
+    @Test
     void anUnreachableDatabaseIsNamedAndTheServerExits() throws Exception {
         RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere"));
         assertEquals(1, run.exit(), run.output());

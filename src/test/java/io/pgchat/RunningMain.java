@@ -42,8 +42,8 @@ final class RunningMain {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName())
                 .redirectErrorStream(true);
         builder.environment().keySet().removeIf(name -> name.startsWith("PG") || name.endsWith("DATABASE_URL"));
-        builder.environment().putAll(env);
         builder.environment().put("PORT", "0");
+        builder.environment().putAll(env);
         RunningMain run = new RunningMain(builder.start());
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (run.process.isAlive() && System.nanoTime() < deadline) {

@@ -45,7 +45,8 @@ final class TestServer implements AutoCloseable {
         for (int i = 0; i < settings.length; i += 2) {
             values.put(settings[i], settings[i + 1]);
         }
-        Config config = Config.just(ConfigSources.create(values));
+        // application.yaml beneath the test's settings, as in production: it holds every default.
+        Config config = Config.just(ConfigSources.create(values), ConfigSources.classpath("application.yaml"));
         return new TestServer(PgChat.start(config.get("server"), ChatConfig.from(config, withDatabase(env))),
                 Optional.ofNullable(values.get("pgchat.tls.certificate")).map(Path::of));
     }
