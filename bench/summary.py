@@ -25,8 +25,10 @@ for line in open(sys.argv[1]):
     key = (record["scenario"], record.get("target") or result.get("target", "-"))
     order.setdefault(key, len(order))
     status = record.get("exit")
-    reported = [result.get(k) for k in CHECKS + MULTIROOM_CHECKS + ("subscribers_with_errors", "subscribers_never_connected")]
-    if status not in (0, None) or not result or "timeout" in result or any(v for v in reported if isinstance(v, (int, float))):
+    reported = [result.get(k) for k in CHECKS + MULTIROOM_CHECKS + ("subscribers_with_errors",
+                                                                    "subscribers_never_connected")]
+    faulty = any(v for v in reported if isinstance(v, (int, float)))
+    if status not in (0, None) or not result or "timeout" in result or faulty:
         failures[key].append((record.get("run"), status, result))
     else:
         runs[key].append(result)

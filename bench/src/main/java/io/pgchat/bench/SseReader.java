@@ -262,7 +262,7 @@ final class SseReader {
         return -1;
     }
 
-    /** The first "p:<publisher>.<k>": who posted the message, and its number among that publisher's posts to its room. */
+    /** The first "p:<publisher>.<k>": who posted the message, and its number among that publisher's posts there. */
     private void publisherMark(byte[] b, int start, int end) {
         for (int i = start; i + 2 < end; i++) {
             if (b[i] == 'p' && b[i + 1] == ':' && b[i + 2] >= '0' && b[i + 2] <= '9') {

@@ -125,11 +125,7 @@ final class Subscription implements SseReader.Listener {
             gap = lastSeq >= 0 && id > lastSeq + 1;
             lastSeq = Math.max(lastSeq, id);
         }
-        if (key < 0) {
-            foreign++;
-            return;
-        }
-        if (publisherOrder != null) {
+        if (key >= 0 && publisherOrder != null) {
             PublisherOrder.Verdict verdict = publisherOrder.next(publisher, k);
             disorder |= verdict == PublisherOrder.Verdict.OUT_OF_ORDER;
             gap |= verdict == PublisherOrder.Verdict.GAP;
@@ -138,6 +134,10 @@ final class Subscription implements SseReader.Listener {
             outOfOrder++;
         } else if (gap) {
             seqGaps++;
+        }
+        if (key < 0) {
+            foreign++;
+            return;
         }
         received.set(key);
         delivered++;
