@@ -50,6 +50,8 @@ def show(value, digits=0):
 
 def faults(results):
     """Lost + duplicated + out of order + gaps over these runs, or n/m when a run did not measure them."""
+    if not results:
+        return "-"
     total = 0
     caveat = ""
     for r in results:
