@@ -40,7 +40,7 @@ final class CatchupBench {
         }
         long from = last - o.behind;
         Subscribers subscribers = new Subscribers(o);
-        Subscription reader = subscribers.add(0, o.room, null, from, false);
+        Subscription reader = subscribers.add(0, o.room, null, from);
         RateMeter rate = new RateMeter("msg");
         boolean timedOut = false;
         try (Progress progress = new Progress(o.mode, start, () -> String.format("read %d/%d %s",

@@ -51,11 +51,9 @@ final class LiveBench {
                 subscribers.addMultiRoom(chosen, rooms, ledger);
             }
         } else {
-            // Publish order is known only with one publisher connection: then n must arrive ascending.
-            boolean orderByN = o.publishers == 1;
             for (int r = 0; r < rooms.length; r++) {
                 for (int i = 0; i < perRoom; i++) {
-                    Subscription s = subscribers.add(r, rooms[r], ledger, 0, orderByN);
+                    Subscription s = subscribers.add(r, rooms[r], ledger, 0);
                     s.undisturbed = s.index % 2 == 0;
                 }
             }

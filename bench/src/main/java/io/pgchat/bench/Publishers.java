@@ -13,8 +13,12 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * C publisher threads, each with one keep-alive connection, posting the ledger's messages 0..count-1
  * in order of n, either back to back (rate 0) or each at its slot t0 + n/rate. Message n's body is
- * "b:<n> " padded with filler to the requested size. With roomPerPublisher, publisher p alone posts
- * the rooms r with r % C == p, one post at a time, so each room's publish order is known: n's order.
+ * "b:<n> p:<p>.<k> " padded with filler to the requested size: publisher p numbers its own posts to
+ * each room k = 0, 1, 2... Each publisher posts one message at a time (the next once the last is
+ * answered), so a subscriber of the room must get each publisher's messages with k rising by one,
+ * whatever the number of publishers. k advances only when the post is acked, so a refused post leaves
+ * no hole. With roomPerPublisher, publisher p alone posts the rooms r with r % C == p, so each room's
+ * publish order is known: n's order.
  */
 final class Publishers {
 
@@ -103,6 +107,7 @@ final class Publishers {
 
     private void publish(int publisher, Histogram latency) {
         HttpConnection connection = null;
+        long[] ackedPerRoom = new long[roomNames.length];
         for (long n = next(publisher, -1); n < ledger.count; n = next(publisher, n)) {
             if (options.rate > 0) {
                 long slot = t0 + (long) (n * 1e9 / options.rate);
@@ -113,7 +118,8 @@ final class Publishers {
             if (System.nanoTime() > deadline) {
                 break;
             }
-            byte[] request = request((int) n);
+            int room = ledger.roomOf(n);
+            byte[] request = request((int) n, publisher, ackedPerRoom[room]);
             long start = System.nanoTime();
             ledger.startNanos[(int) n] = start;
             sent.increment();
@@ -126,6 +132,7 @@ final class Publishers {
                 if (options.target.accepted(status)) {
                     ledger.acked((int) n);
                     acked.increment();
+                    ackedPerRoom[room]++;
                 } else {
                     error("http_" + status);
                 }
@@ -147,8 +154,9 @@ final class Publishers {
         }
     }
 
-    private byte[] request(int n) {
-        StringBuilder text = new StringBuilder(options.size).append("b:").append(n).append(' ');
+    private byte[] request(int n, int publisher, long k) {
+        StringBuilder text = new StringBuilder(options.size).append("b:").append(n)
+                .append(" p:").append(publisher).append('.').append(k).append(' ');
         while (text.length() < options.size) {
             text.append('x');
         }

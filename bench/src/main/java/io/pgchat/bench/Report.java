@@ -8,9 +8,11 @@ import java.util.Map;
 final class Report {
 
     final Map<String, Object> fields = new LinkedHashMap<>();
+    private final Options options;
     private boolean failed;
 
     Report(Options options, long startNanos) {
+        this.options = options;
         fields.put("mode", options.mode);
         fields.put("target", options.target.label());
         fields.put("url", options.url.toString());
@@ -43,7 +45,7 @@ final class Report {
     /** multiRoom: also pos_out_of_order and wrong_room, which only multi-room streams can have. */
     Report correctness(Subscribers.Tally t, boolean multiRoom) {
         put("missing", t.missing).put("duplicates", t.duplicates);
-        put("out_of_order", t.outOfOrder).put("seq_gaps", t.seqGaps);
+        put("out_of_order", t.outOfOrder).put("seq_gaps", t.seqGaps).put("order_checked_by", orderCheckedBy(multiRoom));
         if (multiRoom) {
             put("pos_out_of_order", t.posOutOfOrder).put("wrong_room", t.wrongRoom);
         }
@@ -52,6 +54,29 @@ final class Report {
             put("events_not_of_this_run", t.foreign);
         }
         return failIf(!t.clean());
+    }
+
+    /** What out_of_order and seq_gaps stand on, so that a reader knows what a 0 there means. */
+    private String orderCheckedBy(boolean multiRoom) {
+        boolean pgchat = options.target.idIsSeq();
+        if (options.mode.equals("catchup")) {
+            return "seq";
+        }
+        if (multiRoom) {
+            return pgchat ? "room, seq, pos" : "room";
+        }
+        return pgchat ? "seq, publisher" : "publisher";
+    }
+
+    /**
+     * For a run without subscribers: no message was followed, so nothing can be said of loss or
+     * order. null ("not measured"), never a 0 that reads as a clean result.
+     */
+    Report notMeasured(String... keys) {
+        for (String key : keys) {
+            put(key, null);
+        }
+        return this;
     }
 
     int exitStatus() {

@@ -24,10 +24,11 @@ final class Subscribers {
         }
     }
 
-    Subscription add(int room, String roomName, Ledger ledger, long seqBase, boolean orderByN) {
+    Subscription add(int room, String roomName, Ledger ledger, long seqBase) {
         int index = all.size();
         SubscriberLoop loop = loops.get(index % loops.size());
-        Subscription s = new Subscription(index, room, roomName, loop, options.target, ledger, seqBase, orderByN);
+        Subscription s = new Subscription(index, room, roomName, loop, options.target, ledger, seqBase,
+                options.publishers);
         all.add(s);
         return s;
     }

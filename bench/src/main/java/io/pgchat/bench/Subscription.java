@@ -24,7 +24,8 @@ final class Subscription implements SseReader.Listener {
     private final Target target;
     private final Ledger ledger;
     private final long seqBase;
-    private final boolean orderByN;
+    /** Each publisher's order in the room; null when counting seqs only (catchup) or for a multi-room stream. */
+    private final PublisherOrder publisherOrder;
 
     SocketChannel channel;
     /** Last-Event-ID of the next connection, -1 for none. */
@@ -37,7 +38,6 @@ final class Subscription implements SseReader.Listener {
     long seqGaps;
     long foreign;
     long lastSeq = -1;
-    private long lastN = -1;
     long firstByteAt;
     long lastEventAt;
     String error;
@@ -53,21 +53,23 @@ final class Subscription implements SseReader.Listener {
 
     /**
      * @param ledger the run's messages, or null when counting a room's seqs after seqBase (catchup)
+     * @param publishers how many publishers post the run's messages (ignored without a ledger)
      */
     Subscription(int index, int room, String roomName, SubscriberLoop loop, Target target, Ledger ledger,
-            long seqBase, boolean orderByN) {
-        this(index, room, target.subscribePath(roomName), null, loop, target, ledger, seqBase, orderByN);
+            long seqBase, int publishers) {
+        this(index, room, target.subscribePath(roomName), null, loop, target, ledger, seqBase,
+                ledger == null ? null : new PublisherOrder(publishers));
     }
 
     /** A multi-room stream of these rooms (numbers in names). */
     Subscription(int index, int[] rooms, String[] names, SubscriberLoop loop, Target target, Ledger ledger) {
         this(index, -1, target.multiSubscribePath(String.join(",", java.util.Arrays.stream(rooms)
                         .mapToObj(r -> names[r]).toList())),
-                new RoomsTally(rooms, ledger, target.idIsSeq()), loop, target, ledger, 0, true);
+                new RoomsTally(rooms, ledger, target.idIsSeq()), loop, target, ledger, 0, null);
     }
 
     private Subscription(int index, int room, String path, RoomsTally rooms, SubscriberLoop loop, Target target,
-            Ledger ledger, long seqBase, boolean orderByN) {
+            Ledger ledger, long seqBase, PublisherOrder publisherOrder) {
         this.index = index;
         this.room = room;
         this.path = path;
@@ -76,7 +78,7 @@ final class Subscription implements SseReader.Listener {
         this.target = target;
         this.ledger = ledger;
         this.seqBase = seqBase;
-        this.orderByN = orderByN;
+        this.publisherOrder = publisherOrder;
         this.resumeFrom = ledger == null ? seqBase : -1;
         this.reader = new SseReader(this, target.idIsSeq(), rooms != null && target.idIsSeq());
     }
@@ -94,8 +96,13 @@ final class Subscription implements SseReader.Listener {
         loop.becameLive(this);
     }
 
+    /**
+     * pgchat: the seq (the id) must rise by one over the stream. Both servers: each publisher's
+     * messages must come in its order (PublisherOrder). An event failing either counts once, as out
+     * of order, else as a gap.
+     */
     @Override
-    public void event(long id, long n, long seq, long room) {
+    public void event(long id, long n, int publisher, long k, long seq, long room) {
         long now = loop.now;
         lastEventAt = now;
         if (rooms != null) {
@@ -107,28 +114,29 @@ final class Subscription implements SseReader.Listener {
             return;
         }
         int key = key(id, n);
-        boolean duplicate = key >= 0 && received.get(key);
+        if (key >= 0 && received.get(key)) {
+            duplicates++;
+            return;
+        }
+        boolean disorder = false;
+        boolean gap = false;
         if (target.idIsSeq()) {
-            if (lastSeq >= 0 && id != lastSeq + 1 && !duplicate) {
-                if (id <= lastSeq) {
-                    outOfOrder++;
-                } else {
-                    seqGaps++;
-                }
-            }
+            disorder = lastSeq >= 0 && id <= lastSeq;
+            gap = lastSeq >= 0 && id > lastSeq + 1;
             lastSeq = Math.max(lastSeq, id);
-        } else if (orderByN && !duplicate && n >= 0) {
-            if (n < lastN) {
-                outOfOrder++;
-            }
-            lastN = Math.max(lastN, n);
+        }
+        if (key >= 0 && publisherOrder != null) {
+            PublisherOrder.Verdict verdict = publisherOrder.next(publisher, k);
+            disorder |= verdict == PublisherOrder.Verdict.OUT_OF_ORDER;
+            gap |= verdict == PublisherOrder.Verdict.GAP;
+        }
+        if (disorder) {
+            outOfOrder++;
+        } else if (gap) {
+            seqGaps++;
         }
         if (key < 0) {
             foreign++;
-            return;
-        }
-        if (duplicate) {
-            duplicates++;
             return;
         }
         received.set(key);

@@ -103,9 +103,9 @@ class RoomsTallyTest {
         java.util.Arrays.setAll(names, r -> "r_" + r);
         Subscription s = subscribers.addMultiRoom(new int[] {3, 7}, names, ledger);
         subscribers.stop();
-        s.event(1, 3, 1, 3);
-        s.event(2, 13, 2, 3);
-        s.event(3, 7, 1, 7);
+        s.event(1, 3, -1, -1, 1, 3);
+        s.event(2, 13, -1, -1, 2, 3);
+        s.event(3, 7, -1, -1, 1, 7);
         // every message acked: rooms 3 and 7 have 10 each, the stream got 3 of them
         BitSet all = new BitSet();
         all.set(0, 10);

@@ -26,8 +26,9 @@ class SseReaderTest {
         }
 
         @Override
-        public void event(long id, long n, long seq, long room) {
-            seen.add(id + "/" + n + (seq >= 0 || room >= 0 ? " seq " + seq + " room " + room : ""));
+        public void event(long id, long n, int publisher, long k, long seq, long room) {
+            seen.add(id + "/" + n + (publisher >= 0 || k >= 0 ? " p " + publisher + "." + k : "")
+                    + (seq >= 0 || room >= 0 ? " seq " + seq + " room " + room : ""));
         }
 
         @Override
@@ -83,6 +84,20 @@ class SseReaderTest {
             assertEquals(List.of("ready", "1234/517 seq 42 room 17", "1240/3 seq 1 room 3", "1241/4 seq 9 room -1"),
                     seen, "read in pieces of " + piece);
         }
+    }
+
+    @Test
+    void publisherMarkSaysWhoPostedAndItsNumberThere() {
+        String wire = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+                + ": hi\n\n"
+                + "data: b:5 p:3.17 xx\n\n"
+                + "data: {\"room\":\"r\",\"seq\":2,\"pos\":9,\"body\":\"b:6 p:12.0 xx\"}\n\n"
+                // an old body without a mark, and a mark without its number: neither says a publisher
+                + "data: b:7 xx\n\n"
+                + "data: b:8 p:3 xx\n\n";
+        byte[] bytes = wire.getBytes(StandardCharsets.UTF_8);
+        assertTrue(new SseReader(listener, false).feed(bytes, 0, bytes.length));
+        assertEquals(List.of("ready", "-1/5 p 3.17", "-1/6 p 12.0", "-1/7", "-1/8"), seen);
     }
 
     @Test
