@@ -185,8 +185,7 @@ class MultiRoomStreamTest {
                 while (posted.get() < at) {
                     Thread.sleep(5);
                 }
-                kills += TestDatabase.count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                        + " WHERE application_name = 'pgchat-listen' AND datname = current_database()");
+                kills += TestDatabase.killListen();
             }
             posting.get(2, TimeUnit.MINUTES);
 

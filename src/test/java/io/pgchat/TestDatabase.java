@@ -115,6 +115,12 @@ final class TestDatabase {
                 + " AND wait_event_type = 'Lock'") >= 1);
     }
 
+    /** Kills the LISTEN connection of every pgchat server on the test database; returns how many. */
+    static long killListen() throws SQLException {
+        return count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE application_name = 'pgchat-listen' AND datname = current_database()");
+    }
+
     static void execute(String sql) throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute(sql);
