@@ -58,8 +58,8 @@ import java.util.concurrent.TimeoutException;
  *     bounds (the connection then goes on), or the connection ends;</li>
  * <li>a request's head must be whole within {@code pgchat.slow.request.millis} of its first byte
  *     (of the connection's opening, for the first request), like nginx's client_header_timeout;</li>
- * <li>one client address may hold a bounded number of connections (unless behind a trusted proxy,
- *     whose address all clients share: the proxy limits them).</li>
+ * <li>one client address may hold a bounded number of connections; a trusted proxy's are not
+ *     counted (all its clients share them: the proxy limits them).</li>
  * </ul>
  * Helidon runs a connection, and each of its requests, on one virtual thread: that thread is the key
  * to a connection's state here.
@@ -73,14 +73,16 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
     private final ServerConnectionSelector http1;
     private final SlowRequests slowRequests;
     private final int connectionsPerAddress;
+    private final ClientAddress clientAddress;
     private final ConcurrentMap<InetAddress, Integer> open = new ConcurrentHashMap<>();
     private final ConcurrentMap<Thread, Edge> connections = new ConcurrentHashMap<>();
 
     /** connectionsPerAddress 0: no cap. Helidon's selector is built without upgraders: pgchat upgrades to nothing (WebSocket, h2c). */
-    HttpEdge(Http1Config.Builder http1, SlowRequests slowRequests, int connectionsPerAddress) {
+    HttpEdge(Http1Config.Builder http1, SlowRequests slowRequests, int connectionsPerAddress, ClientAddress clientAddress) {
         this.http1 = Http1ConnectionSelector.builder().config(http1.addReceiveListener(this).build()).build();
         this.slowRequests = slowRequests;
         this.connectionsPerAddress = connectionsPerAddress;
+        this.clientAddress = clientAddress;
     }
 
     /**
@@ -133,7 +135,8 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
 
         @Override
         public void handle(Limit limit) throws InterruptedException {
-            InetAddress address = ctx.remotePeer().address() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+            InetAddress peer = ctx.remotePeer().address() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+            InetAddress address = peer == null || clientAddress.trusts(peer) ? null : peer; // null: not counted
             if (!admit(address)) {
                 ctx.dataWriter().writeNow(BufferData.create(TOO_MANY_CONNECTIONS));
                 return;

@@ -117,7 +117,15 @@ class OperationsTest {
                 Map.of("PORT", "70000"), "PORT must be a port number from 0 (any free port) to 65535, not '70000'",
                 Map.of("PGCHAT_POOL_SIZE", "abc"),
                 "pgchat.pool.size (PGCHAT_POOL_SIZE) must be a whole number from 1 to 1000, not 'abc'",
-                Map.of("PGCHAT_LOG_FORMAT", "xml"), "pgchat.log.format (PGCHAT_LOG_FORMAT) must be one of text, json, not 'xml'");
+                Map.of("PGCHAT_LOG_FORMAT", "xml"), "pgchat.log.format (PGCHAT_LOG_FORMAT) must be one of text, json, not 'xml'",
+                Map.of("PGCHAT_LIMITS_TRUSTED_PROXIES", "10.0.0.0/8, 172.16.0.0/33"),
+                "pgchat.limits.trusted.proxies (PGCHAT_LIMITS_TRUSTED_PROXIES) must list IPv4 or IPv6 addresses or CIDRs, "
+                        + "comma-separated: '172.16.0.0/33' has a prefix length that is not 0 to 32",
+                Map.of("PGCHAT_LIMITS_TRUSTED_PROXIES", "nginx"),
+                "pgchat.limits.trusted.proxies (PGCHAT_LIMITS_TRUSTED_PROXIES) must list IPv4 or IPv6 addresses or CIDRs, "
+                        + "comma-separated: 'nginx' is not an IPv4 or IPv6 address or CIDR",
+                Map.of("PGCHAT_LIMITS_FORWARDED", "true"),
+                "pgchat.limits.forwarded (PGCHAT_LIMITS_FORWARDED) is replaced by pgchat.limits.trusted.proxies");
         for (var c : cases.entrySet()) {
             Map<String, String> env = new java.util.HashMap<>(c.getKey());
             env.put("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere");
