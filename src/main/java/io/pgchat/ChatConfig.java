@@ -317,4 +317,9 @@ final class ChatConfig {
     Http2Config http2() {
         return http2;
     }
+
+    /** Helidon's own metrics settings (application.yaml's metrics:), read by Helidon. */
+    Config metrics() {
+        return source.get("metrics");
+    }
 }

@@ -12,6 +12,7 @@ import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Status;
+import io.helidon.http.WritableHeaders;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
@@ -79,7 +80,8 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
 
     /** connectionsPerAddress 0: no cap. Helidon's selector is built without upgraders: pgchat upgrades to nothing (WebSocket, h2c). */
     HttpEdge(Http1Config.Builder http1, SlowRequests slowRequests, int connectionsPerAddress, ClientAddress clientAddress) {
-        this.http1 = Http1ConnectionSelector.builder().config(http1.addReceiveListener(this).build()).build();
+        this.http1 = Http1ConnectionSelector.builder()
+                .config(http1.addReceiveListener(this).addSendListener(new OneCacheControl()).build()).build();
         this.slowRequests = slowRequests;
         this.connectionsPerAddress = connectionsPerAddress;
         this.clientAddress = clientAddress;
@@ -236,6 +238,22 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
     private void release(InetAddress address) {
         if (connectionsPerAddress > 0 && address != null) {
             open.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
+    /**
+     * Helidon writes each value of a header on a line of its own: its health and metrics endpoints
+     * answered with four Cache-Control lines. Joined into one before the head is written.
+     */
+    private static final class OneCacheControl implements Http1ConnectionListener {
+        @Override
+        public void headers(ConnectionContext ctx, Headers headers) {
+            if (headers instanceof WritableHeaders<?> response && response.contains(HeaderNames.CACHE_CONTROL)) {
+                List<String> values = response.get(HeaderNames.CACHE_CONTROL).allValues();
+                if (values.size() > 1) {
+                    response.set(HeaderValues.create(HeaderNames.CACHE_CONTROL, String.join(", ", values)));
+                }
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.pgchat;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.MetricsConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.WebServerConfig;
@@ -84,7 +85,8 @@ final class PgChat implements AutoCloseable {
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
                     .update(listener -> listen(listener, config, edge))
-                    .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.create()))
+                    .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.builder()
+                            .metricsConfig(MetricsConfig.create(config.metrics())).build()))
                     .routing(routing -> routing(routing, store, delivery, metrics, edge, stop, config))
                     .build()
                     .start();
