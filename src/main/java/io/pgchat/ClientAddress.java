@@ -133,11 +133,13 @@ final class ClientAddress {
     /** A literal IPv4 or IPv6 address (brackets allowed around IPv6), never a name to look up. */
     private static Optional<InetAddress> parse(String text) {
         String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-        if (!IPV4.matcher(host).matches() && !IPV6.matcher(host).matches()) {
+        boolean ipv6 = IPV6.matcher(host).matches();
+        if (!ipv6 && !IPV4.matcher(host).matches()) {
             return Optional.empty();
         }
         try {
-            return Optional.of(InetAddress.getByName(host));
+            // In brackets an IPv6 text that is not an address is refused, where bare it would be looked up.
+            return Optional.of(InetAddress.getByName(ipv6 ? "[" + host + "]" : host));
         } catch (UnknownHostException notAnAddress) {
             return Optional.empty();
         }
