@@ -62,10 +62,12 @@ async function send(path, options) {
 export const isDenied = (error) => error?.status === 401 || error?.status === 403;
 
 function explain(response, error) {
-  if (response.status === 503) {
-    const wait = response.headers.get('Retry-After');
-    return `the server cannot reach its database; try again in ${wait ? `${wait} s` : 'a moment'}.`;
-  }
+  const wait = response.headers.get('Retry-After');
+  const retry = `try again in ${wait ? `${wait} s` : 'a moment'}.`;
+  // Only "unavailable" is the database; a stopping server (a restart, a deploy) is another matter.
+  if (error.error === 'shutting_down') return `this server is stopping (a restart or an update); ${retry}`;
+  if (error.error === 'unavailable') return `the server cannot reach its database; ${retry}`;
+  if (response.status >= 502 && response.status <= 504 && !error.message) return `the server is unavailable; ${retry}`;
   if (response.status === 413 || error.error === 'body_too_long') {
     return `the message is too long (at most ${MAX_BODY} characters).`;
   }

@@ -338,7 +338,15 @@ $('load-older').addEventListener('click', loadOlder);
 new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadOlder();
 }, { root: scroller, rootMargin: '200px 0px 0px 0px' }).observe($('older'));
+// Whether the reader is at the newest message, as of their last scroll: when the list's box shrinks
+// (the message box grows with its text, a phone's keyboard opens) no scroll happens, and the newest
+// messages would slide out of view below.
+let atBottom = true;
+new ResizeObserver(() => {
+  if (atBottom) scroller.scrollTop = scroller.scrollHeight;
+}).observe(scroller);
 scroller.addEventListener('scroll', () => {
+  atBottom = nearBottom();
   if (newBelow && nearBottom()) {
     newBelow = 0;
     showJump();

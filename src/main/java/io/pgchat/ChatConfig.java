@@ -35,7 +35,7 @@ final class ChatConfig {
             int roomsPerAddressPerHour,
             int maxSubscribers,
             int subscribersPerAddress,
-            boolean trustForwardedFor,
+            ClientAddress clientAddress,
             int connectionsPerAddress) {
     }
 
@@ -97,7 +97,7 @@ final class ChatConfig {
                 number(config, "pgchat.limits.rooms.hour", 0, 1_000_000),
                 number(config, "pgchat.limits.subscribers.max", 1, 10_000_000),
                 number(config, "pgchat.limits.subscribers.address", 1, 10_000_000),
-                choice(config, "pgchat.limits.forwarded", "false", "true").equals("true"),
+                trustedProxies(config),
                 number(config, "pgchat.limits.connections.address", 0, 10_000_000));
         corsOrigins = Arrays.stream(config.get("pgchat.cors.origins").asString().orElse("").split("[,\\s]+"))
                 .filter(o -> !o.isEmpty()).toList();
@@ -136,6 +136,20 @@ final class ChatConfig {
             throw invalid(key, "must be one of " + String.join(", ", allowed) + ", not '" + value + "'");
         }
         return value;
+    }
+
+    /** The proxies whose X-Forwarded-For is believed; the boolean it replaced would trust anyone's. */
+    private static ClientAddress trustedProxies(Config config) {
+        if (config.get("pgchat.limits.forwarded").exists()) {
+            throw invalid("pgchat.limits.forwarded", "is replaced by pgchat.limits.trusted.proxies "
+                    + "(PGCHAT_LIMITS_TRUSTED_PROXIES): list your proxies' addresses or CIDRs, e.g. 10.0.0.0/8");
+        }
+        String key = "pgchat.limits.trusted.proxies";
+        try {
+            return ClientAddress.trusting(text(config, key));
+        } catch (IllegalArgumentException e) {
+            throw invalid(key, "must list IPv4 or IPv6 addresses or CIDRs, comma-separated: " + e.getMessage());
+        }
     }
 
     private static int port(String variable, String value) {
@@ -302,5 +316,10 @@ final class ChatConfig {
 
     Http2Config http2() {
         return http2;
+    }
+
+    /** Helidon's own metrics settings (application.yaml's metrics:), read by Helidon. */
+    Config metrics() {
+        return source.get("metrics");
     }
 }

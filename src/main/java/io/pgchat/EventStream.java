@@ -64,7 +64,7 @@ final class EventStream {
     private void stream(ServerRequest req, ServerResponse res, List<String> rooms, EventIds ids, OptionalLong tail) {
         access.check(req, rooms);
         OptionalLong after = Params.lastEventId(req);
-        String client = ClientAddress.of(req, config.limits().trustForwardedFor());
+        String client = config.limits().clientAddress().of(req);
         String name = rooms.size() == 1 ? "room " + rooms.getFirst() : rooms.size() + " rooms";
         admit(client);
         try (Subscription subscription = delivery.open(rooms, ids, after, tail)) {

@@ -12,6 +12,7 @@ import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Status;
+import io.helidon.http.WritableHeaders;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
@@ -58,8 +59,8 @@ import java.util.concurrent.TimeoutException;
  *     bounds (the connection then goes on), or the connection ends;</li>
  * <li>a request's head must be whole within {@code pgchat.slow.request.millis} of its first byte
  *     (of the connection's opening, for the first request), like nginx's client_header_timeout;</li>
- * <li>one client address may hold a bounded number of connections (unless behind a trusted proxy,
- *     whose address all clients share: the proxy limits them).</li>
+ * <li>one client address may hold a bounded number of connections; a trusted proxy's are not
+ *     counted (all its clients share them: the proxy limits them).</li>
  * </ul>
  * Helidon runs a connection, and each of its requests, on one virtual thread: that thread is the key
  * to a connection's state here.
@@ -73,14 +74,17 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
     private final ServerConnectionSelector http1;
     private final SlowRequests slowRequests;
     private final int connectionsPerAddress;
+    private final ClientAddress clientAddress;
     private final ConcurrentMap<InetAddress, Integer> open = new ConcurrentHashMap<>();
     private final ConcurrentMap<Thread, Edge> connections = new ConcurrentHashMap<>();
 
     /** connectionsPerAddress 0: no cap. Helidon's selector is built without upgraders: pgchat upgrades to nothing (WebSocket, h2c). */
-    HttpEdge(Http1Config.Builder http1, SlowRequests slowRequests, int connectionsPerAddress) {
-        this.http1 = Http1ConnectionSelector.builder().config(http1.addReceiveListener(this).build()).build();
+    HttpEdge(Http1Config.Builder http1, SlowRequests slowRequests, int connectionsPerAddress, ClientAddress clientAddress) {
+        this.http1 = Http1ConnectionSelector.builder()
+                .config(http1.addReceiveListener(this).addSendListener(new OneCacheControl()).build()).build();
         this.slowRequests = slowRequests;
         this.connectionsPerAddress = connectionsPerAddress;
+        this.clientAddress = clientAddress;
     }
 
     /**
@@ -133,7 +137,8 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
 
         @Override
         public void handle(Limit limit) throws InterruptedException {
-            InetAddress address = ctx.remotePeer().address() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+            InetAddress peer = ctx.remotePeer().address() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+            InetAddress address = peer == null || clientAddress.trusts(peer) ? null : peer; // null: not counted
             if (!admit(address)) {
                 ctx.dataWriter().writeNow(BufferData.create(TOO_MANY_CONNECTIONS));
                 return;
@@ -233,6 +238,22 @@ final class HttpEdge implements ServerConnectionSelector, Http1ConnectionListene
     private void release(InetAddress address) {
         if (connectionsPerAddress > 0 && address != null) {
             open.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
+    /**
+     * Helidon writes each value of a header on a line of its own: its health and metrics endpoints
+     * answered with four Cache-Control lines. Joined into one before the head is written.
+     */
+    private static final class OneCacheControl implements Http1ConnectionListener {
+        @Override
+        public void headers(ConnectionContext ctx, Headers headers) {
+            if (headers instanceof WritableHeaders<?> response && response.contains(HeaderNames.CACHE_CONTROL)) {
+                List<String> values = response.get(HeaderNames.CACHE_CONTROL).allValues();
+                if (values.size() > 1) {
+                    response.set(HeaderValues.create(HeaderNames.CACHE_CONTROL, String.join(", ", values)));
+                }
+            }
         }
     }
 

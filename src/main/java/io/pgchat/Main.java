@@ -7,7 +7,6 @@ import sun.misc.Signal;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Handler;
 
 /**
  * Reads the configuration, starts an embedded PostgreSQL when no database is configured, and runs
@@ -27,9 +26,7 @@ public final class Main {
         try {
             ChatConfig chat = ChatConfig.from(config, System.getenv());
             if (chat.jsonLogs()) {
-                for (Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
-                    handler.setFormatter(new JsonLogFormatter());
-                }
+                JsonLogFormatter.install();
             }
             if (chat.database().isEmpty()) {
                 embedded = EmbeddedDatabase.start(chat.embeddedDirectory());

@@ -69,6 +69,9 @@ final class NotificationListener implements AutoCloseable {
 
     private void onListening() {
         listening = true;
+        // Without a handler, Vert.x prints a connection's error to standard error, past the log's format.
+        subscriber.actualConnection().exceptionHandler(e ->
+                LOG.log(Level.WARNING, "LISTEN connection failed: " + e.getMessage()));
         if (listens.getAndIncrement() == 0) {
             LOG.log(Level.INFO, "LISTEN connected: following new messages on channel '" + Announcements.CHANNEL + "'");
         } else {

@@ -3,6 +3,7 @@ package io.pgchat;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.MetricsConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.WebServerConfig;
@@ -58,12 +59,11 @@ final class PgChat implements AutoCloseable {
         metrics = new ChatMetrics(delivery::subscribers);
         listener = new NotificationListener(vertx, config.listenOrMainDatabase(), delivery, metrics);
         slowRequests = new SlowRequests(config.slowRequestLimit());
-        // Behind a trusted proxy every client shares its address: the proxy limits connections, not pgchat.
         HttpEdge edge = new HttpEdge(Http1Config.builder()
                 // The request line fits a stream of 100 rooms with the longest names.
                 .maxPrologueLength(8192)
                 .config(serverConfig.get("protocols.http_1_1")), slowRequests,
-                config.limits().trustForwardedFor() ? 0 : config.limits().connectionsPerAddress());
+                config.limits().connectionsPerAddress(), config.limits().clientAddress());
         try {
             try {
                 store.ping();
@@ -85,7 +85,8 @@ final class PgChat implements AutoCloseable {
                     .maxTcpConnections(maxConnections(serverConfig))
                     .directHandlers(ApiError.directHandlers())
                     .update(listener -> listen(listener, config, edge))
-                    .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.create()))
+                    .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.builder()
+                            .metricsConfig(MetricsConfig.create(config.metrics())).build()))
                     .routing(routing -> routing(routing, store, delivery, metrics, edge, stop, config))
                     .build()
                     .start();
@@ -144,7 +145,7 @@ final class PgChat implements AutoCloseable {
         CrossOrigin crossOrigin = new CrossOrigin(config.corsOrigins());
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
         Access access = new Access(config.auth());
-        routing.register("/api/session", new SessionApi(config.auth()))
+        routing.register("/api/session", new SessionApi(config.auth(), config.limits().clientAddress()))
                 .register("/api", new RoomsApi(store, new EventStream(delivery, access, metrics, config), access,
                         crossOrigin, edge, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());

@@ -75,7 +75,7 @@ final class RoomsApi implements HttpService {
         String idempotencyKey = idempotencyKey(req);
         crossOrigin.checkPost(req);
         Optional<TokenAuth.Caller> caller = access.check(req, room);
-        String client = ClientAddress.of(req, config.limits().trustForwardedFor());
+        String client = config.limits().clientAddress().of(req);
         postsByAddress.take(client);
         MessageInput input = MessageInput.read(req, config.maxRequestBytes(), edge,
                 caller.map(TokenAuth.Caller::author).orElse(null));

@@ -13,9 +13,11 @@ import java.util.Optional;
 final class SessionApi implements HttpService {
 
     private final Optional<TokenAuth> auth;
+    private final ClientAddress clientAddress;
 
-    SessionApi(Optional<TokenAuth> auth) {
+    SessionApi(Optional<TokenAuth> auth, ClientAddress clientAddress) {
         this.auth = auth;
+        this.clientAddress = clientAddress;
     }
 
     @Override
@@ -27,7 +29,8 @@ final class SessionApi implements HttpService {
 
     /**
      * Exchanges a token sent in the Authorization header for an HttpOnly cookie, which EventSource
-     * sends by itself; SameSite=Strict keeps other sites' pages from using it.
+     * sends by itself; SameSite=Strict keeps other sites' pages from using it. Secure over HTTPS,
+     * here or at a trusted proxy that terminates TLS.
      */
     private void signIn(ServerRequest req, ServerResponse res) {
         TokenAuth auth = this.auth.orElseThrow(() -> new ApiError(Status.NOT_FOUND_404, "not_found",
@@ -37,7 +40,7 @@ final class SessionApi implements HttpService {
         TokenAuth.Caller caller = auth.require(req);
         long maxAge = Math.max(0, caller.expiresAtEpochSecond() - java.time.Instant.now().getEpochSecond());
         res.header(HeaderNames.SET_COOKIE, TokenAuth.COOKIE + "=" + token + "; Path=/api; Max-Age=" + maxAge
-                + "; HttpOnly; SameSite=Strict" + (req.isSecure() ? "; Secure" : ""));
+                + "; HttpOnly; SameSite=Strict" + (clientAddress.secure(req) ? "; Secure" : ""));
         RoomsApi.sendJson(res, Message.write(g -> {
             g.writeStartObject();
             g.writeStringField("author", caller.author());

@@ -136,6 +136,28 @@ final class ChatPage {
                 """);
     }
 
+    /** The next post is answered with this error instead of the server's answer (and is not sent). */
+    void answerNextPostWith(int status, String error, String message) {
+        js("""
+                const send = window.fetch;
+                window.fetch = async (...request) => {
+                  if (request[1]?.method !== 'POST') return send(...request);
+                  window.fetch = send;
+                  return new Response(JSON.stringify({ error: arguments[1], message: arguments[2] }),
+                      { status: arguments[0], headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } });
+                };
+                """, status, error, message);
+    }
+
+    /** Whether the last message of the list is wholly in view in the scrolled list. */
+    boolean newestInView() {
+        return (Boolean) js("""
+                const list = document.getElementById('scroller').getBoundingClientRect();
+                const newest = document.querySelector('#messages > li:last-child').getBoundingClientRect();
+                return newest.top >= list.top - 1 && newest.bottom <= list.bottom + 1;
+                """);
+    }
+
     /** Nothing is being sent: every post has its answer (or its failure). */
     boolean sent() {
         return (Boolean) js("return document.querySelector('#messages .pending:not([data-pending-seq])') === null");

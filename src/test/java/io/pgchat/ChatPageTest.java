@@ -174,6 +174,50 @@ class ChatPageTest {
         }
     }
 
+    /** The answers GracefulStop and a lost database give (see ApiError), each explained as what it is. */
+    @Test
+    void aStoppingServerIsNotMistakenForALostDatabase() throws Exception {
+        String room = TestServer.room("stopping");
+        try (Browser browser = Browser.start()) {
+            ChatPage page = ChatPage.open(browser, server, room).joinAs("ivan").awaitLive();
+            page.answerNextPostWith(503, "shutting_down", "This server is stopping; retry, another server will answer.");
+            page.type("still there?", Keys.ENTER);
+            browser.await("the page says why the message was not sent", () -> page.sendError().startsWith("Not sent"));
+            assertEquals("Not sent: this server is stopping (a restart or an update); try again in 1 s. "
+                    + "Your text is back in the box.", page.sendError());
+
+            page.type(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
+            page.answerNextPostWith(503, "unavailable", "The database did not answer in time.");
+            page.type("and now?", Keys.ENTER);
+            browser.await("the page says why", () -> page.sendError().startsWith("Not sent: the server cannot reach its database"));
+        }
+    }
+
+    /** Shift+Enter grows the box up to its cap; the list above shrinks and must keep the newest message in view. */
+    @Test
+    void aTallMessageBoxDoesNotHideTheNewestMessages() throws Exception {
+        String room = TestServer.room("tall");
+        List<String> all = new ArrayList<>();
+        for (int i = 1; i <= 40; i++) {
+            all.add("message " + i);
+            server.say(room, "kim", "message " + i);
+        }
+        try (Browser browser = Browser.start()) {
+            ChatPage page = ChatPage.open(browser, server, room).joinAs("lee").awaitLive();
+            page.awaitBodies(all);
+            browser.await("the newest message is in view", page::newestInView);
+            long before = page.element("composer-input").getRect().getHeight();
+            for (int line = 1; line < 15; line++) {
+                page.type("line " + line, Keys.chord(Keys.SHIFT, Keys.ENTER));
+            }
+            page.type("line 15");
+            assertTrue(page.element("composer-input").getRect().getHeight() > before + 100, "the box grew");
+            browser.await("the newest message is still in view above the tall box", page::newestInView);
+            browser.screenshot("tall-composer");
+            assertEquals(List.of(), browser.consoleErrors());
+        }
+    }
+
     @Test
     void scrollingUpLoadsOlderMessagesInOrder() throws Exception {
         String room = TestServer.room("older");

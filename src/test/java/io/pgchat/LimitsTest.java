@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -61,14 +62,64 @@ class LimitsTest {
         }
     }
 
+    /**
+     * Through our proxy (compose's nginx) with the default limits: 60 people are 60 clients, each
+     * with its own posts and streams, and the proxy's connections are not capped as one client's.
+     */
     @Test
-    void behindATrustedProxyEachForwardedClientHasItsOwnLimit() throws Exception {
+    void behindATrustedProxyEachForwardedClientHasItsOwnLimits() throws Exception {
         String room = TestServer.room("forwarded");
-        try (TestServer server = TestServer.start("pgchat.limits.posts.burst", "1", "pgchat.limits.posts.address", "1",
-                "pgchat.limits.forwarded", "true")) {
-            assertEquals(201, postFrom(server, room, "spoofed, 10.0.0.1").statusCode());
-            assertEquals(429, postFrom(server, room, "10.0.0.1").statusCode(), "the proxy-appended entry counts");
-            assertEquals(201, postFrom(server, room, "10.0.0.2").statusCode());
+        List<SseClient> streams = new ArrayList<>();
+        try (TestServer server = TestServer.start("pgchat.limits.trusted.proxies", "127.0.0.1, ::1",
+                "pgchat.limits.posts.address", "120", "pgchat.limits.subscribers.address", "50",
+                "pgchat.limits.connections.address", "10")) {
+            for (int i = 1; i <= 60; i++) {
+                String client = "203.0.113." + i;
+                assertEquals(201, postFrom(server, room, client).statusCode(), client);
+                streams.add(server.subscribe(EventStreamTest.events(room), "X-Forwarded-For", client));
+            }
+            for (SseClient stream : streams) {
+                assertEquals(200, stream.status(), "a stream of its own client, on a connection of the proxy's");
+            }
+        } finally {
+            streams.forEach(SseClient::close);
+        }
+    }
+
+    @Test
+    void aClientCannotForgeItsAddress() throws Exception {
+        String room = TestServer.room("forged");
+        // The test's peer, 127.0.0.1, is not a trusted proxy: what it says it forwards is ignored.
+        try (TestServer server = TestServer.start("pgchat.limits.trusted.proxies", "10.0.0.0/8",
+                "pgchat.limits.posts.burst", "1", "pgchat.limits.posts.address", "1")) {
+            assertEquals(201, postFrom(server, room, "198.51.100.1").statusCode());
+            assertEquals(429, postFrom(server, room, "198.51.100.2").statusCode(), "still 127.0.0.1's bucket");
+        }
+        // Through a trusted proxy, what the client wrote left of the proxy's entry is ignored.
+        try (TestServer server = TestServer.start("pgchat.limits.trusted.proxies", "127.0.0.1",
+                "pgchat.limits.posts.burst", "1", "pgchat.limits.posts.address", "1")) {
+            assertEquals(201, postFrom(server, room, "198.51.100.9, 203.0.113.1").statusCode());
+            assertEquals(429, postFrom(server, room, "198.51.100.10, 203.0.113.1").statusCode(),
+                    "the address our proxy appended counts, not the forged one before it");
+            assertEquals(201, postFrom(server, room, "203.0.113.2").statusCode());
+        }
+    }
+
+    @Test
+    void theClientIsTheRightMostUntrustedAddressAcrossEveryHeaderLine() throws Exception {
+        String room = TestServer.room("chain");
+        try (TestServer server = TestServer.start("pgchat.limits.trusted.proxies", "127.0.0.1,10.0.0.0/8,fd00::/8",
+                "pgchat.limits.posts.burst", "1", "pgchat.limits.posts.address", "1")) {
+            // Two lines, as a chain of proxies may send them: the client is 203.0.113.7 behind 10.0.0.5.
+            assertEquals(201, postFrom(server, room, "198.51.100.1, 203.0.113.7", "10.0.0.5").statusCode());
+            assertEquals(429, postFrom(server, room, "203.0.113.7, 10.1.2.3, [fd00::1]").statusCode(),
+                    "the same client behind other trusted hops");
+            assertEquals(201, postFrom(server, room, "203.0.113.8", "10.0.0.5").statusCode(), "another client");
+            // Every entry trusted: the left-most is the client.
+            assertEquals(201, postFrom(server, room, "10.9.9.9, 10.0.0.5").statusCode());
+            assertEquals(429, postFrom(server, room, "10.9.9.9", "fd00::2").statusCode());
+            assertEquals(201, postFrom(server, room, "2001:db8::1, fd00::3").statusCode(), "IPv6 clients too");
+            assertEquals(429, postFrom(server, room, "2001:db8:0:0::1").statusCode(), "one address however written");
         }
     }
 
@@ -94,12 +145,15 @@ class LimitsTest {
         }
     }
 
-    private static HttpResponse<String> postFrom(TestServer server, String room, String forwardedFor) throws Exception {
-        return server.http.send(HttpRequest.newBuilder(server.uri("/api/rooms/" + room + "/messages"))
+    /** A post with one X-Forwarded-For header line per forwardedFor, from 127.0.0.1; its author is unique. */
+    private static HttpResponse<String> postFrom(TestServer server, String room, String... forwardedFor) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.uri("/api/rooms/" + room + "/messages"))
                 .header("Content-Type", "application/json")
-                .header("X-Forwarded-For", forwardedFor)
-                .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", forwardedFor, "body", "hi")))
-                .build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", TestServer.room("a"), "body", "hi")));
+        for (String line : forwardedFor) {
+            request.header("X-Forwarded-For", line);
+        }
+        return server.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void awaitNoSubscribers(TestServer server) throws Exception {

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -117,7 +118,15 @@ class OperationsTest {
                 Map.of("PORT", "70000"), "PORT must be a port number from 0 (any free port) to 65535, not '70000'",
                 Map.of("PGCHAT_POOL_SIZE", "abc"),
                 "pgchat.pool.size (PGCHAT_POOL_SIZE) must be a whole number from 1 to 1000, not 'abc'",
-                Map.of("PGCHAT_LOG_FORMAT", "xml"), "pgchat.log.format (PGCHAT_LOG_FORMAT) must be one of text, json, not 'xml'");
+                Map.of("PGCHAT_LOG_FORMAT", "xml"), "pgchat.log.format (PGCHAT_LOG_FORMAT) must be one of text, json, not 'xml'",
+                Map.of("PGCHAT_LIMITS_TRUSTED_PROXIES", "10.0.0.0/8, 172.16.0.0/33"),
+                "pgchat.limits.trusted.proxies (PGCHAT_LIMITS_TRUSTED_PROXIES) must list IPv4 or IPv6 addresses or CIDRs, "
+                        + "comma-separated: '172.16.0.0/33' has a prefix length that is not 0 to 32",
+                Map.of("PGCHAT_LIMITS_TRUSTED_PROXIES", "nginx"),
+                "pgchat.limits.trusted.proxies (PGCHAT_LIMITS_TRUSTED_PROXIES) must list IPv4 or IPv6 addresses or CIDRs, "
+                        + "comma-separated: 'nginx' is not an IPv4 or IPv6 address or CIDR",
+                Map.of("PGCHAT_LIMITS_FORWARDED", "true"),
+                "pgchat.limits.forwarded (PGCHAT_LIMITS_FORWARDED) is replaced by pgchat.limits.trusted.proxies");
         for (var c : cases.entrySet()) {
             Map<String, String> env = new java.util.HashMap<>(c.getKey());
             env.put("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere");
@@ -166,6 +175,50 @@ class OperationsTest {
         var json = Json.parse(error);
         assertEquals("SEVERE", json.get("level").asText());
         assertTrue(json.get("message").asText().startsWith("pgchat cannot start: Cannot reach PostgreSQL"), error);
+    }
+
+    /**
+     * Every line stays JSON when the libraries speak: the LISTEN connection is cut by PostgreSQL (Vert.x
+     * once printed its error to standard error as a bare trace) and the server goes on.
+     */
+    @Test
+    void jsonLogsStayJsonWhenVertxAndNettyReportALostConnection() throws Exception {
+        RunningMain run = RunningMain.start(Map.of("DATABASE_URL", TestDatabase.url(), "PGCHAT_LOG_FORMAT", "json"));
+        try {
+            assertTrue(run.output().contains("serving on"), run.output());
+            // Only this test's server runs now; another's LISTEN would only reconnect and catch up.
+            TestDatabase.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgchat-listen'");
+            Await.until(Duration.ofSeconds(20), () -> "LISTEN not restored: " + run.output(),
+                    () -> run.output().contains("LISTEN restored"));
+        } finally {
+            assertEquals(0, run.stop(), run.output());
+        }
+        for (String line : run.output().lines().toList()) {
+            try {
+                Json.parse(line);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: '" + line + "' in\n" + run.output(), e);
+            }
+        }
+        assertTrue(run.output().contains("LISTEN connection failed: FATAL: terminating connection"), run.output());
+    }
+
+    @Test
+    void metricsIncludeTheJvmsAndHttpRequestsAndHealthSendsOneCacheControl() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            HttpResponse<String> base = server.get("/observe/metrics/base");
+            assertEquals(200, base.statusCode(), base.body());
+            assertTrue(base.body().contains("memory_usedHeap_bytes"), base.body());
+            assertTrue(base.body().contains("thread_count"), base.body());
+            double before = metric(server, "requests_count_total");
+            server.get("/api/rooms");
+            assertTrue(metric(server, "requests_count_total") >= before + 1, "HTTP requests are counted");
+            metric(server, "requests_inFlight");
+            for (String path : List.of("/observe/health", "/observe/metrics")) {
+                List<String> cacheControl = server.get(path).headers().allValues("Cache-Control");
+                assertEquals(List.of("no-cache, no-store, must-revalidate, no-transform"), cacheControl, path);
+            }
+        }
     }
 
     static double metric(TestServer server, String name) throws Exception {

@@ -20,6 +20,7 @@ import java.util.List;
 import static java.nio.file.attribute.PosixFilePermissions.fromString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -47,9 +48,57 @@ class ProxyTest {
         throughTheProxy(dir, true);
     }
 
+    /**
+     * nginx.conf's X-Forwarded-For, from a trusted proxy address: each client has its own limits (here the
+     * clients share nginx's address, 127.0.0.1, so what they send stands for the addresses nginx saw).
+     */
+    @Test
+    void behindTheProxyEachClientHasItsOwnRateLimit(@TempDir Path dir) throws Exception {
+        assumeNginx();
+        String room = TestServer.room("proxy-limits");
+        TestCertificate certificate = TestCertificate.create(dir);
+        String[] settings = {"pgchat.limits.trusted.proxies", "127.0.0.1", "pgchat.limits.posts.burst", "5",
+                "pgchat.limits.posts.address", "1"};
+        try (TestServer a = TestServer.start(settings); TestServer b = TestServer.start(settings)) {
+            int port = freePort();
+            Process nginx = startNginx(dir, port, freePort(), certificate, a.chat.port(), b.chat.port());
+            try {
+                HttpClient http = HttpClient.newHttpClient();
+                for (int i = 1; i <= 30; i++) {
+                    assertEquals(201, post(http, port, room, "203.0.113." + i).statusCode(), "client " + i);
+                }
+                int refused = 0;
+                for (int i = 0; i < 20; i++) { // one client, over both instances: beyond each one's burst of 5
+                    refused += post(http, port, room, "198.51.100.7").statusCode() == 429 ? 1 : 0;
+                }
+                assertTrue(refused >= 5, "one client alone still meets its limit: " + refused + " refused");
+            } finally {
+                nginx.toHandle().destroy();
+                nginx.waitFor();
+            }
+        }
+    }
+
+    private static HttpResponse<String> post(HttpClient http, int port, String room, String forwardedFor) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/rooms/" + room + "/messages"))
+                .header("Content-Type", "application/json")
+                .header("X-Forwarded-For", forwardedFor)
+                .POST(HttpRequest.BodyPublishers.ofString(Json.object("author", TestServer.room("a"), "body", "hi")))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Skips without nginx, unless the run requires proxy tests (CI does: it installs nginx). */
+    static void assumeNginx() {
+        boolean installed = Files.isExecutable(NGINX);
+        if (!installed && "required".equals(System.getenv("PGCHAT_PROXY_TESTS"))) {
+            fail("PGCHAT_PROXY_TESTS=required but " + NGINX + " is missing");
+        }
+        assumeTrue(installed, "Proxy tests skipped: " + NGINX + " is needed (Debian: apt-get install nginx)");
+    }
+
     /** Four streams through nginx, two on each instance, then a post: every stream gets it at once. */
     private static void throughTheProxy(Path dir, boolean https) throws Exception {
-        assumeTrue(Files.isExecutable(NGINX), "nginx is not installed (apt-get install nginx)");
+        assumeNginx();
         String room = TestServer.room("proxy");
         TestCertificate certificate = TestCertificate.create(dir); // nginx.conf's one server needs it for either port
         try (TestServer a = TestServer.start(); TestServer b = TestServer.start()) {

@@ -172,11 +172,29 @@ class SignInTest {
         }
     }
 
+    @Test
+    void behindATrustedProxyThatTerminatesTlsTheSessionCookieIsSecure() throws Exception {
+        String token = hs256(claims("alice", 300).build(), SECRET);
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET,
+                "pgchat.limits.trusted.proxies", "127.0.0.0/8")) {
+            assertTrue(sessionCookie(server, token, "X-Forwarded-Proto", "https").endsWith("; Secure"));
+            assertFalse(sessionCookie(server, token, "X-Forwarded-Proto", "http").contains("Secure"));
+        }
+        try (TestServer server = TestServer.start("pgchat.auth.hs256.secret", SECRET,
+                "pgchat.limits.trusted.proxies", "10.0.0.0/8")) {
+            String cookie = sessionCookie(server, token, "X-Forwarded-Proto", "https");
+            assertFalse(cookie.contains("Secure"), "anyone but a trusted proxy may claim https: " + cookie);
+        }
+    }
+
     /** POST /api/session with the token; insists on 200 for alice and returns the Set-Cookie header. */
-    private static String sessionCookie(TestServer server, String token) throws Exception {
-        HttpResponse<String> session = server.http.send(HttpRequest.newBuilder(server.uri("/api/session"))
-                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
+    private static String sessionCookie(TestServer server, String token, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.uri("/api/session"))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody());
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        HttpResponse<String> session = server.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, session.statusCode(), session.body());
         assertEquals("alice", Json.parse(session.body()).get("author").asText());
         return session.headers().firstValue("Set-Cookie").orElseThrow();
