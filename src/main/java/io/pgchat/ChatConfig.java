@@ -23,7 +23,6 @@ final class ChatConfig {
     static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
             + "or the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE";
 
-    private static final List<String> LIBPQ = List.of("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE");
     private static final int MINUTE_MILLIS = 60_000;
     private static final int HOUR_SECONDS = 3600;
 
@@ -74,7 +73,7 @@ final class ChatConfig {
         this.embedded = embedded;
         host = text(config, "server.host");
         port = env.containsKey("PORT") ? port("PORT", env.get("PORT")) : number(config, "server.port", 0, 65_535);
-        listenDatabase = url("LISTEN_DATABASE_URL", env.get("LISTEN_DATABASE_URL"));
+        listenDatabase = DatabaseUrl.parse("LISTEN_DATABASE_URL", env);
         embeddedDirectory = home(text(config, "pgchat.embedded.dir"), env);
         jsonLogs = choice(config, "pgchat.log.format", "text", "json").equals("json");
         poolSize = number(config, "pgchat.pool.size", 1, 1000);
@@ -182,25 +181,8 @@ final class ChatConfig {
 
     // --- the database ------------------------------------------------------------------------------
 
-    /** DATABASE_URL wins; otherwise the libpq variables, as psql would read them; otherwise none. */
     static Optional<PgConnectOptions> database(Map<String, String> env) {
-        Optional<PgConnectOptions> url = url("DATABASE_URL", env.get("DATABASE_URL"));
-        if (url.isPresent() || LIBPQ.stream().noneMatch(env::containsKey)) {
-            return url;
-        }
-        return Optional.of(PgConnectOptions.fromEnv());
-    }
-
-    private static Optional<PgConnectOptions> url(String name, String url) {
-        if (url == null || url.isBlank()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(PgConnectOptions.fromUri(url.strip()));
-        } catch (IllegalArgumentException e) {
-            // The parser's message would repeat the URL, password included: say only which variable.
-            throw new IllegalStateException(name + " is not a PostgreSQL URL: " + DATABASE_HELP);
-        }
+        return DatabaseUrl.fromEnv(env);
     }
 
     PgConnectOptions requireDatabase() {

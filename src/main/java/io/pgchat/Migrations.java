@@ -1,7 +1,6 @@
 package io.pgchat;
 
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.SslMode;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -15,12 +14,8 @@ final class Migrations {
     }
 
     static int apply(PgConnectOptions db) {
-        String url = "jdbc:postgresql://" + db.getHost() + ":" + db.getPort() + "/" + db.getDatabase();
-        if (db.getSslMode() != null && db.getSslMode() != SslMode.DISABLE) {
-            url += "?sslmode=" + db.getSslMode().name().toLowerCase().replace('_', '-');
-        }
         return Flyway.configure()
-                .dataSource(url, db.getUser(), db.getPassword())
+                .dataSource(DatabaseUrl.jdbc(db), db.getUser(), db.getPassword())
                 .locations("classpath:db/migration")
                 .load()
                 .migrate()
