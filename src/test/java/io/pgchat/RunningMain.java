@@ -83,6 +83,12 @@ final class RunningMain {
         process.toHandle().destroy();
     }
 
+    /** kill -9: no shutdown hook runs, so an embedded PostgreSQL is left running. */
+    void kill() throws Exception {
+        process.toHandle().destroyForcibly();
+        exit();
+    }
+
     int exit() throws Exception {
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the server should exit by itself: " + output);
         reader.join(Duration.ofSeconds(10));

@@ -58,7 +58,8 @@ final class TestDatabase {
                 }
             }));
             PgConnectOptions options = embedded.options();
-            String server = "postgresql://" + options.getUser() + "@" + options.getHost() + ":" + options.getPort();
+            String server = "postgresql://" + options.getUser() + ":" + options.getPassword() + "@"
+                    + options.getHost() + ":" + options.getPort();
             url = server + "/postgres";
             execute("CREATE DATABASE pgchat_test");
             return server + "/pgchat_test";
