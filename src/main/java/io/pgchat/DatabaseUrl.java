@@ -21,11 +21,13 @@ import java.util.Optional;
  * Where the database is and how to reach it, read as libpq (psql) reads it: DATABASE_URL, else the
  * PG* variables; TLS as {@code sslmode} and {@code sslrootcert} ask (in the URL, else PGSSLMODE and
  * PGSSLROOTCERT; {@code prefer} and {@code ~/.postgresql/root.crt} by default). The same settings serve
- * the pool, the LISTEN connection and Flyway's JDBC connection.
+ * the pool, the LISTEN connection and Flyway's JDBC connection. {@code ?pgbouncer=true} says the URL
+ * goes through a transaction-pooling PgBouncer.
  */
 final class DatabaseUrl {
 
     private static final List<String> LIBPQ = List.of("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE");
+    private static final List<String> OURS = List.of("sslmode", "sslrootcert", "pgbouncer");
     private static final String MODES = "disable, allow, prefer, require, verify-ca, verify-full";
 
     private DatabaseUrl() {
@@ -34,6 +36,10 @@ final class DatabaseUrl {
     /** DATABASE_URL wins; otherwise the libpq variables; otherwise none (the embedded database). */
     static Optional<PgConnectOptions> fromEnv(Map<String, String> env) {
         Optional<PgConnectOptions> url = parse("DATABASE_URL", env);
+        if (url.isPresent() && url.get().getUseLayer7Proxy() && parse("LISTEN_DATABASE_URL", env).isEmpty()) {
+            throw new IllegalStateException("DATABASE_URL goes through PgBouncer (pgbouncer=true), where LISTEN"
+                    + " does not work: set LISTEN_DATABASE_URL to PostgreSQL itself");
+        }
         if (url.isPresent() || LIBPQ.stream().noneMatch(env::containsKey)) {
             return url;
         }
@@ -47,13 +53,13 @@ final class DatabaseUrl {
             return Optional.empty();
         }
         String[] parts = url.strip().split("\\?", 2);
-        Map<String, String> tls = new HashMap<>();
+        Map<String, String> ours = new HashMap<>();
         List<String> rest = new ArrayList<>();
         for (String parameter : parts.length > 1 ? parts[1].split("&") : new String[0]) {
             String[] pair = parameter.split("=", 2);
-            if (pair.length == 2 && (pair[0].equals("sslmode") || pair[0].equals("sslrootcert"))) {
-                // Vert.x would send sslrootcert to the server as a setting, which refuses it.
-                tls.put(pair[0], URLDecoder.decode(pair[1], StandardCharsets.UTF_8));
+            if (pair.length == 2 && OURS.contains(pair[0])) {
+                // Vert.x would send these to the server as settings, which refuses them.
+                ours.put(pair[0], URLDecoder.decode(pair[1], StandardCharsets.UTF_8));
             } else {
                 rest.add(parameter);
             }
@@ -65,7 +71,10 @@ final class DatabaseUrl {
             // The parser's message would repeat the URL, password included: say only which variable.
             throw new IllegalStateException(variable + " is not a PostgreSQL URL: " + ChatConfig.DATABASE_HELP);
         }
-        return Optional.of(withTls(options, tls, env));
+        // A transaction pooler hands each transaction another server connection, which does not have the
+        // statements this client prepared: statements go unnamed (PgBouncer before 1.21 keeps none).
+        options.setUseLayer7Proxy(Boolean.parseBoolean(ours.get("pgbouncer")));
+        return Optional.of(withTls(options, ours, env));
     }
 
     private static PgConnectOptions withTls(PgConnectOptions options, Map<String, String> url, Map<String, String> env) {
@@ -116,6 +125,9 @@ final class DatabaseUrl {
                 + "?sslmode=" + db.getSslMode().value;
         if (trusted(db) instanceof PemTrustOptions pem) {
             url += "&sslrootcert=" + URLEncoder.encode(pem.getCertPaths().getFirst(), StandardCharsets.UTF_8);
+        }
+        if (db.getUseLayer7Proxy()) {
+            url += "&prepareThreshold=0";
         }
         return url;
     }

@@ -49,8 +49,12 @@ final class PgChat implements AutoCloseable {
         vertx = Vertx.vertx();
         pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(config.poolSize()))
-                // Parsing and planning the group-commit statement each time cost PostgreSQL more than running it.
-                .connectingTo(named(config.requireDatabase()).setCachePreparedStatements(true))
+                // Parsing and planning the group-commit statement each time cost PostgreSQL more than running it;
+                // a transaction pooler (?pgbouncer=true) cannot keep a statement for a client, so none is kept there.
+                .connectingTo(named(config.requireDatabase())
+                        .setCachePreparedStatements(!config.requireDatabase().getUseLayer7Proxy())
+                        // Vert.x's copy of the options forgets this one.
+                        .setUseLayer7Proxy(config.requireDatabase().getUseLayer7Proxy()))
                 .using(vertx)
                 .build();
         MessageStore store = new MessageStore(vertx, pool, config.databaseTimeout());
