@@ -10,11 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyStore;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -37,8 +35,11 @@ class DatabaseTlsTest {
     @BeforeAll
     static void startPostgresWithTls() throws Exception {
         dir = Files.createTempDirectory("pgchat-tls-");
-        rootCert = certificate("server", dir.resolve("server.key"));
-        wrongRootCert = certificate("other", dir.resolve("other.key"));
+        TestCertificate server = TestCertificate.create(Files.createDirectory(dir.resolve("server")));
+        // PostgreSQL refuses a key that others may read.
+        Files.setPosixFilePermissions(server.key(), PosixFilePermissions.fromString("rw-------"));
+        rootCert = server.certificate();
+        wrongRootCert = TestCertificate.create(Files.createDirectory(dir.resolve("other"))).certificate();
         Path hba = Files.writeString(dir.resolve("pg_hba.conf"), """
                 hostnossl all tlsonly all reject
                 host all all 127.0.0.1/32 trust
@@ -48,7 +49,7 @@ class DatabaseTlsTest {
                 .setDataDirectory(dir.resolve("data"))
                 .setServerConfig("ssl", "on")
                 .setServerConfig("ssl_cert_file", rootCert.toString())
-                .setServerConfig("ssl_key_file", dir.resolve("server.key").toString())
+                .setServerConfig("ssl_key_file", server.key().toString())
                 .setServerConfig("hba_file", hba.toString())
                 .start();
         superuser("CREATE ROLE tlsonly LOGIN");
@@ -136,29 +137,5 @@ class DatabaseTlsTest {
         try (Connection c = superuser(); Statement s = c.createStatement()) {
             s.execute(sql);
         }
-    }
-
-    /** A self-signed certificate for localhost and 127.0.0.1 (PEM, returned) and its key (PEM, owner-only). */
-    private static Path certificate(String name, Path key) throws Exception {
-        Path store = dir.resolve(name + ".p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", name, "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1",
-                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit")
-                .redirectErrorStream(true).start();
-        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, keytool.waitFor(), output);
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (var in = Files.newInputStream(store)) {
-            keys.load(in, "changeit".toCharArray());
-        }
-        Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(key, pem("PRIVATE KEY", keys.getKey(name, "changeit".toCharArray()).getEncoded()));
-        return Files.writeString(dir.resolve(name + ".crt"), pem("CERTIFICATE", keys.getCertificate(name).getEncoded()));
-    }
-
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
     }
 }

@@ -44,10 +44,7 @@ class PgBouncerTest {
         if (!installed && "required".equals(System.getenv("PGCHAT_PGBOUNCER_TESTS"))) {
             fail("PGCHAT_PGBOUNCER_TESTS=required but " + PGBOUNCER + " is missing");
         }
-        if (!installed) {
-            System.err.println("PgBouncerTest SKIPPED: " + PGBOUNCER + " is missing (apt-get install pgbouncer)");
-        }
-        assumeTrue(installed, "PgBouncer tests skipped: " + PGBOUNCER + " is needed (apt-get install pgbouncer)");
+        assumeTrue(installed, "PgBouncer tests skipped: " + PGBOUNCER + " is needed (Debian: apt-get install pgbouncer)");
         database = PgConnectOptions.fromUri(TestDatabase.url());
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
