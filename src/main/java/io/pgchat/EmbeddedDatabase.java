@@ -9,6 +9,7 @@ import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -19,6 +20,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -41,8 +43,11 @@ final class EmbeddedDatabase implements AutoCloseable {
             host all all 127.0.0.1/32 scram-sha-256
             host all all ::1/128 scram-sha-256
             """;
-    private static final FileAttribute<?> OWNER_ONLY =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    // Windows has no POSIX permissions: there a file takes its directory's access rights.
+    private static final FileAttribute<?>[] OWNER_ONLY =
+            FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+                    ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                    : new FileAttribute<?>[0];
 
     private final EmbeddedPostgres postgres;
     private final String password;
@@ -138,8 +143,9 @@ final class EmbeddedDatabase implements AutoCloseable {
             return;
         }
         long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
-        Optional<ProcessHandle> postmaster = ProcessHandle.of(pid).filter(p -> p.info().command()
-                .filter(command -> Path.of(command).getFileName().toString().startsWith("postgres")).isPresent());
+        // Only the postmaster of this directory: after a reboot the pid may be anyone's, even another PostgreSQL's.
+        Optional<ProcessHandle> postmaster = ProcessHandle.of(pid).filter(p -> p.info().arguments()
+                .filter(arguments -> List.of(arguments).contains(directory.toString())).isPresent());
         if (postmaster.isEmpty()) {
             return; // a stale file: PostgreSQL itself sees that its process is gone
         }

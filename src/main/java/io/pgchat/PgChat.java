@@ -72,8 +72,9 @@ final class PgChat implements AutoCloseable {
             try {
                 store.ping();
             } catch (RuntimeException e) {
-                throw new IllegalStateException("Cannot reach PostgreSQL as " + ChatConfig.describe(config.requireDatabase())
-                        + " (" + DatabaseUrl.failure(config.requireDatabase(), e) + "); " + ChatConfig.DATABASE_HELP, e);
+                throw new IllegalStateException("Cannot reach PostgreSQL as "
+                        + ChatConfig.describe(config.requireDatabase()) + " ("
+                        + DatabaseUrl.failure(config.requireDatabase(), e) + "); " + ChatConfig.DATABASE_HELP, e);
             }
             int migrations = Migrations.apply(config.requireDatabase());
             if (migrations > 0) {

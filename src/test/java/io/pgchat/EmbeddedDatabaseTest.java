@@ -54,7 +54,8 @@ class EmbeddedDatabaseTest {
         assertEquals(201, first.post(room, "before the crash").statusCode(), first.output());
         first.kill();
         long orphan = Long.parseLong(Files.readAllLines(home.resolve("pg/postmaster.pid")).getFirst().strip());
-        assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "kill -9 leaves PostgreSQL running");
+        assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false),
+                "kill -9 leaves PostgreSQL running");
 
         RunningMain second = RunningMain.start(env);
         assertTrue(second.alive(), second.output());
@@ -69,7 +70,8 @@ class EmbeddedDatabaseTest {
     private static void assertSecured(EmbeddedDatabase embedded, Path dir) throws Exception {
         PgConnectOptions options = embedded.options();
         String url = "jdbc:postgresql://127.0.0.1:" + options.getPort() + "/postgres";
-        SQLException refused = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, "postgres", null).close());
+        SQLException refused = assertThrows(SQLException.class,
+                () -> DriverManager.getConnection(url, "postgres", null).close());
         assertTrue(refused.getMessage().contains("password"), refused.getMessage());
         assertThrows(SQLException.class, () -> DriverManager.getConnection(url, "postgres", "guess").close());
 
@@ -79,7 +81,8 @@ class EmbeddedDatabaseTest {
             assertEquals("on", show(s, "synchronous_commit"));
             assertEquals("", show(s, "unix_socket_directories"));
             assertEquals(0, Files.readAllLines(dir.resolve("pg_hba.conf")).stream()
-                    .filter(line -> line.matches("\\s*(local|host).*\\btrust\\s*")).count(), "no line lets in without a password");
+                    .filter(line -> line.matches("\\s*(local|host).*\\btrust\\s*")).count(),
+                    "no line lets in without a password");
         }
         assertEquals(options.getPassword(), Files.readString(dir.resolve(EmbeddedDatabase.PASSWORD_FILE)));
         assertEquals("rw-------", PosixFilePermissions.toString(
