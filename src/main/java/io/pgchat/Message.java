@@ -48,8 +48,9 @@ record Message(String room, long seq, long pos, String author, String body, Inst
         out.put(ID).put(Long.toString(id).getBytes(StandardCharsets.US_ASCII)).put(EVENT_NAME).put(json).put(END);
     }
 
-    static int eventSize(byte[] json) {
-        return ID.length + 20 + EVENT_NAME.length + json.length + END.length;
+    /** The bytes writeEvent writes. */
+    static int eventSize(long id, byte[] json) {
+        return ID.length + Long.toString(id).length() + EVENT_NAME.length + json.length + END.length;
     }
 
     private void writeTo(JsonGenerator g) throws IOException {

@@ -16,6 +16,9 @@ final class RoomWindow {
 
     /** A message as the window holds it: its place in the room and in the log, and its JSON. */
     record Event(long seq, long pos, byte[] json) {
+        long id(EventIds ids) {
+            return ids == EventIds.ROOM_SEQ ? seq : pos;
+        }
     }
 
     final String room;
@@ -137,14 +140,13 @@ final class RoomWindow {
     static byte[] encode(Event[] events, int count, EventIds ids) {
         int size = 0;
         for (int i = 0; i < count; i++) {
-            size += Message.eventSize(events[i].json());
+            size += Message.eventSize(events[i].id(ids), events[i].json());
         }
         ByteBuffer out = ByteBuffer.allocate(size);
         for (int i = 0; i < count; i++) {
-            Event event = events[i];
-            Message.writeEvent(out, ids == EventIds.ROOM_SEQ ? event.seq() : event.pos(), event.json());
+            Message.writeEvent(out, events[i].id(ids), events[i].json());
         }
-        return out.position() == size ? out.array() : java.util.Arrays.copyOf(out.array(), out.position());
+        return out.array();
     }
 
     private record Shared(long after, int count, EventIds ids, byte[] bytes) {

@@ -112,7 +112,7 @@ final class Subscription implements AutoCloseable {
         }
         RoomWindow.Event[] events = page.stream().map(Subscription::event).toArray(RoomWindow.Event[]::new);
         RoomWindow.Event last = events[events.length - 1];
-        replayAfter = ids == EventIds.ROOM_SEQ ? last.seq() : last.pos();
+        replayAfter = last.id(ids);
         return new Batch(RoomWindow.encode(events, events.length, ids), events.length, events.length);
     }
 
