@@ -72,9 +72,11 @@ final class PgChat implements AutoCloseable {
             try {
                 store.ping();
             } catch (RuntimeException e) {
-                throw new IllegalStateException("Cannot reach PostgreSQL as "
-                        + ChatConfig.describe(config.requireDatabase()) + " ("
-                        + DatabaseUrl.failure(config.requireDatabase(), e) + "); " + ChatConfig.DATABASE_HELP, e);
+                throw new IllegalStateException(refusedLogin(e)
+                        ? "PostgreSQL refused the login as " + ChatConfig.describe(config.requireDatabase()) + " ("
+                                + e.getCause().getMessage() + "); check the user, password and database name"
+                        : "Cannot reach PostgreSQL as " + ChatConfig.describe(config.requireDatabase()) + " ("
+                                + DatabaseUrl.failure(config.requireDatabase(), e) + "); " + ChatConfig.DATABASE_HELP, e);
             }
             int migrations = Migrations.apply(config.requireDatabase());
             if (migrations > 0) {
@@ -126,6 +128,15 @@ final class PgChat implements AutoCloseable {
                 .protocols(List.of())
                 .addConnectionSelector(edge);
         config.tls().ifPresent(tls -> listener.tls(tls).addConnectionSelector(Http2Connections.selector(config.http2())));
+    }
+
+    /**
+     * PostgreSQL answered but would not let us in (SQLSTATE class 28: a wrong password or user; 3D000:
+     * no such database): it is reached, and saying "cannot reach" would send the reader after the network.
+     */
+    private static boolean refusedLogin(RuntimeException e) {
+        return e.getCause() instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null
+                && (pg.getSqlState().startsWith("28") || pg.getSqlState().equals("3D000"));
     }
 
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */

@@ -138,6 +138,17 @@ class OperationsTest {
     }
 
     @Test
+    void aWrongPasswordIsReportedAsARefusedLoginNotAsUnreachable() throws Exception {
+        var db = io.vertx.pgclient.PgConnectOptions.fromUri(TestDatabase.url());
+        String wrong = "postgresql://" + db.getUser() + ":not-the-password@" + db.getHost() + ":" + db.getPort() + "/"
+                + db.getDatabase();
+        RunningMain run = RunningMain.start(Map.of("DATABASE_URL", wrong));
+        assertEquals(1, run.exit(), run.output());
+        assertTrue(run.output().contains("PostgreSQL refused the login as " + db.getUser() + "@"), run.output());
+        assertTrue(!run.output().contains("Cannot reach") && !run.output().contains("not-the-password"), run.output());
+    }
+
+    @Test
     void anUnreachableDatabaseIsNamedAndTheServerExits() throws Exception {
         RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere"));
         assertEquals(1, run.exit(), run.output());
