@@ -1,5 +1,9 @@
 package io.pgchat;
 
+import io.pgchat.edge.Http2Connections;
+import io.pgchat.posting.MessageStore;
+import io.pgchat.posting.StoreUnavailable;
+
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
@@ -17,27 +21,27 @@ import java.lang.System.Logger.Level;
  * A request the server refuses: the status, a stable error code for programs and a sentence for
  * people. Every failure is turned into a response here, so statuses are mapped in one place.
  */
-final class ApiError extends RuntimeException {
+public final class ApiError extends RuntimeException {
 
     private static final Logger LOG = System.getLogger(ApiError.class.getName());
 
-    final Status status;
-    final String code;
+    public final Status status;
+    public final String code;
     /** When the client may try again (Retry-After), 0 when it should not without a change. */
     final long retryAfterSeconds;
 
-    ApiError(Status status, String code, String message) {
+    public ApiError(Status status, String code, String message) {
         this(status, code, message, 0);
     }
 
-    ApiError(Status status, String code, String message, long retryAfterSeconds) {
+    public ApiError(Status status, String code, String message, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    static ApiError badRequest(String code, String message) {
+    public static ApiError badRequest(String code, String message) {
         return new ApiError(Status.BAD_REQUEST_400, code, message);
     }
 
@@ -121,14 +125,14 @@ final class ApiError extends RuntimeException {
      * of that body must never be parsed as a request, and HttpEdge ends the connection after the
      * answer. (HTTP/2 frames each body, and forbids the header.)
      */
-    static void send(ServerRequest req, ServerResponse res, Status status, String code, String message) {
+    public static void send(ServerRequest req, ServerResponse res, Status status, String code, String message) {
         if (!req.content().consumed() && !Http2Connections.carries(req)) {
             res.header(HeaderValues.CONNECTION_CLOSE);
         }
         send(res, status, code, message);
     }
 
-    static void send(ServerResponse res, Status status, String code, String message) {
+    public static void send(ServerResponse res, Status status, String code, String message) {
         if (res.isSent()) {
             return;
         }

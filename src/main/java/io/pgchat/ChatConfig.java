@@ -1,5 +1,10 @@
 package io.pgchat;
 
+import io.pgchat.access.ClientAddress;
+import io.pgchat.access.TokenAuth;
+import io.pgchat.edge.ServerTls;
+import io.pgchat.ops.DatabaseUrl;
+
 import io.helidon.common.tls.Tls;
 import io.helidon.config.Config;
 import io.helidon.webserver.http2.Http2Config;
@@ -18,16 +23,16 @@ import java.util.Optional;
  * itself. Every default is in {@code application.yaml} and nowhere else. A value that is not valid
  * stops the start with one line naming its key, its environment variable and what is allowed.
  */
-final class ChatConfig {
+public final class ChatConfig {
 
-    static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
+    public static final String DATABASE_HELP = "set DATABASE_URL=postgresql://user:password@host:5432/db "
             + "or the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE";
 
     private static final int MINUTE_MILLIS = 60_000;
     private static final int HOUR_SECONDS = 3600;
 
     /** What one client may use; 0 turns a rate off. */
-    record Limits(
+    public record Limits(
             int postBurst,
             int postsPerAddressPerMinute,
             int postsPerAuthorPerMinute,
@@ -108,7 +113,7 @@ final class ChatConfig {
                 .build();
     }
 
-    static ChatConfig from(Config config, Map<String, String> env) {
+    public static ChatConfig from(Config config, Map<String, String> env) {
         return new ChatConfig(config, env, database(env), false);
     }
 
@@ -181,7 +186,7 @@ final class ChatConfig {
 
     // --- the database ------------------------------------------------------------------------------
 
-    static Optional<PgConnectOptions> database(Map<String, String> env) {
+    public static Optional<PgConnectOptions> database(Map<String, String> env) {
         return DatabaseUrl.fromEnv(env);
     }
 
@@ -194,13 +199,13 @@ final class ChatConfig {
         return listenDatabase.orElseGet(this::requireDatabase);
     }
 
-    static String describe(PgConnectOptions db) {
+    public static String describe(PgConnectOptions db) {
         return db.getUser() + "@" + db.getHost() + ":" + db.getPort() + "/" + db.getDatabase();
     }
 
     // --- the settings ----------------------------------------------------------------------------
 
-    Optional<PgConnectOptions> database() {
+    public Optional<PgConnectOptions> database() {
         return database;
     }
 
@@ -236,7 +241,7 @@ final class ChatConfig {
         return heartbeat;
     }
 
-    Duration retry() {
+    public Duration retry() {
         return retry;
     }
 
@@ -264,23 +269,23 @@ final class ChatConfig {
         return pageSize;
     }
 
-    int historyLimit() {
+    public int historyLimit() {
         return historyLimit;
     }
 
-    int historyMaxLimit() {
+    public int historyMaxLimit() {
         return historyMaxLimit;
     }
 
-    int maxRequestBytes() {
+    public int maxRequestBytes() {
         return maxRequestBytes;
     }
 
-    int streamRoomsMax() {
+    public int streamRoomsMax() {
         return streamRoomsMax;
     }
 
-    Limits limits() {
+    public Limits limits() {
         return limits;
     }
 

@@ -1,5 +1,8 @@
 package io.pgchat;
 
+import io.pgchat.ops.EmbeddedDatabase;
+import io.pgchat.ops.JsonLogFormatter;
+
 import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
 import sun.misc.Signal;

@@ -17,7 +17,7 @@ import java.util.List;
  * A stored chat message and its two wire forms: JSON for the API, an SSE event for streams. seq counts
  * a room's messages with no gap; pos is its place in the log of all rooms, in commit order.
  */
-record Message(String room, long seq, long pos, String author, String body, Instant sentAt) {
+public record Message(String room, long seq, long pos, String author, String body, Instant sentAt) {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final DateTimeFormatter MILLIS =
@@ -26,11 +26,11 @@ record Message(String room, long seq, long pos, String author, String body, Inst
     private static final byte[] EVENT_NAME = "\nevent: message\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
-    byte[] toJson() {
+    public byte[] toJson() {
         return write(this::writeTo);
     }
 
-    static byte[] toJson(List<Message> messages) {
+    public static byte[] toJson(List<Message> messages) {
         return write(g -> {
             g.writeStartArray();
             for (Message m : messages) {
@@ -44,12 +44,12 @@ record Message(String room, long seq, long pos, String author, String body, Inst
      * An SSE event: {@code id}, {@code event} and a single {@code data} line holding the message's JSON.
      * JSON escapes every line break, so no message content can end the event early or forge a field.
      */
-    static void writeEvent(ByteBuffer out, long id, byte[] json) {
+    public static void writeEvent(ByteBuffer out, long id, byte[] json) {
         out.put(ID).put(Long.toString(id).getBytes(StandardCharsets.US_ASCII)).put(EVENT_NAME).put(json).put(END);
     }
 
     /** The bytes writeEvent writes. */
-    static int eventSize(long id, byte[] json) {
+    public static int eventSize(long id, byte[] json) {
         return ID.length + Long.toString(id).length() + EVENT_NAME.length + json.length + END.length;
     }
 
@@ -65,15 +65,15 @@ record Message(String room, long seq, long pos, String author, String body, Inst
     }
 
     /** UTC with milliseconds always written, so every timestamp of the API has one shape. */
-    static String timestamp(Instant instant) {
+    public static String timestamp(Instant instant) {
         return MILLIS.format(instant);
     }
 
-    interface JsonWriter {
+    public interface JsonWriter {
         void write(JsonGenerator g) throws IOException;
     }
 
-    static byte[] write(JsonWriter writer) {
+    public static byte[] write(JsonWriter writer) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             writer.write(g);

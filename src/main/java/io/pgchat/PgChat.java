@@ -1,5 +1,23 @@
 package io.pgchat;
 
+import io.pgchat.access.Access;
+import io.pgchat.access.CrossOrigin;
+import io.pgchat.access.SessionApi;
+import io.pgchat.delivery.Delivery;
+import io.pgchat.delivery.EventStream;
+import io.pgchat.delivery.NotificationListener;
+import io.pgchat.edge.Http2Connections;
+import io.pgchat.edge.Http2Resets;
+import io.pgchat.edge.HttpEdge;
+import io.pgchat.edge.SecurityHeaders;
+import io.pgchat.edge.SlowRequests;
+import io.pgchat.ops.ChatMetrics;
+import io.pgchat.ops.DatabaseUrl;
+import io.pgchat.ops.GracefulStop;
+import io.pgchat.ops.Migrations;
+import io.pgchat.posting.MessageStore;
+import io.pgchat.posting.RoomsApi;
+
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -30,7 +48,7 @@ import java.lang.System.Logger.Level;
  * A running pgchat server, wired in the order data flows: migrations, database clients, delivery,
  * LISTEN connection, web server. Main starts one; tests start several on one database.
  */
-final class PgChat implements AutoCloseable {
+public final class PgChat implements AutoCloseable {
 
     private static final Logger LOG = System.getLogger(PgChat.class.getName());
 
@@ -149,7 +167,7 @@ final class PgChat implements AutoCloseable {
         return options;
     }
 
-    static PgChat start(Config serverConfig, ChatConfig config) throws Exception {
+    public static PgChat start(Config serverConfig, ChatConfig config) throws Exception {
         return new PgChat(serverConfig, config);
     }
 
@@ -193,11 +211,11 @@ final class PgChat implements AutoCloseable {
                 .build();
     }
 
-    int port() {
+    public int port() {
         return server.port();
     }
 
-    int subscribers() {
+    public int subscribers() {
         return delivery.subscribers();
     }
 

@@ -1,5 +1,11 @@
 package io.pgchat;
 
+import io.pgchat.testing.Await;
+import io.pgchat.testing.Browser;
+import io.pgchat.testing.ChatPage;
+import io.pgchat.testing.TestDatabase;
+import io.pgchat.testing.TestServer;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,7 +126,7 @@ class ChatPageTabsTest {
     private static void awaitOneStream(TestServer server) throws Exception {
         double[] open = {0};
         Await.until(Duration.ofSeconds(20), () -> "streams open for the browser's tabs: " + open[0],
-                () -> (open[0] = OperationsTest.metric(server, "pgchat_subscribers")) == 1);
+                () -> (open[0] = server.metric("pgchat_subscribers")) == 1);
     }
 
     /** The one tab that holds the stream: every other says it follows. */

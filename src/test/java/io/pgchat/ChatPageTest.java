@@ -1,5 +1,11 @@
 package io.pgchat;
 
+import io.pgchat.posting.MessageInput;
+import io.pgchat.testing.Browser;
+import io.pgchat.testing.ChatPage;
+import io.pgchat.testing.TestDatabase;
+import io.pgchat.testing.TestServer;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,0 +1,13 @@
+package io.pgchat.posting;
+
+/**
+ * PostgreSQL did not answer in time, cannot be reached, or cannot keep up: the client may retry
+ * (the HTTP layer answers 503 with Retry-After). A post refused this way was surely not stored unless
+ * the message says it may still commit.
+ */
+public final class StoreUnavailable extends RuntimeException {
+
+    StoreUnavailable(String message) {
+        super(message, null, false, false);
+    }
+}
