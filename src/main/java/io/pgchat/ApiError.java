@@ -10,6 +10,7 @@ import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -130,6 +131,15 @@ public final class ApiError extends RuntimeException {
             res.header(HeaderValues.CONNECTION_CLOSE);
         }
         send(res, status, code, message);
+    }
+
+    /** The handler of a path's other methods: 405 naming the ones it allows. */
+    public static Handler allow(String methods) {
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, methods);
+            throw new ApiError(Status.METHOD_NOT_ALLOWED_405, "method_not_allowed",
+                    req.prologue().method().text() + " is not allowed here; use " + methods + ".");
+        };
     }
 
     public static void send(ServerResponse res, Status status, String code, String message) {

@@ -1,25 +1,58 @@
 package io.pgchat;
 
-import io.pgchat.posting.MessageInput;
-
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Reading a request's path and query parameters, each refused with a 400 naming it when it is not valid. */
 public final class Params {
 
     private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
+    private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private Params() {
     }
 
     /** The {room} path parameter. */
     public static String room(ServerRequest req) {
-        return MessageInput.room(req.path().pathParameters().get("room"));
+        return roomName(req.path().pathParameters().get("room"));
+    }
+
+    /** The rooms query parameter: 1 to max room names, comma-separated, none repeated. */
+    public static List<String> rooms(ServerRequest req, int max) {
+        List<String> values = req.query().all("rooms", List::of);
+        if (values.stream().allMatch(String::isEmpty)) {
+            throw ApiError.badRequest("missing_rooms", "Name the rooms to follow: ?rooms=general,random");
+        }
+        List<String> rooms = values.stream().flatMap(v -> Arrays.stream(v.split(",", -1))).toList();
+        if (rooms.size() > max) {
+            throw ApiError.badRequest("too_many_rooms", "A stream follows at most " + max + " rooms; this asks for "
+                    + rooms.size() + ".");
+        }
+        Set<String> seen = new HashSet<>();
+        for (String room : rooms) {
+            roomName(room);
+            if (!seen.add(room)) {
+                throw ApiError.badRequest("repeated_room", "Room " + room + " is listed more than once.");
+            }
+        }
+        return rooms;
+    }
+
+    private static String roomName(String name) {
+        if (name == null || !ROOM.matcher(name).matches()) {
+            throw ApiError.badRequest("invalid_room",
+                    "A room name is 1-64 characters of letters, digits, '_' and '-'.");
+        }
+        return name;
     }
 
     /** An optional whole number in the query, from min to max. */

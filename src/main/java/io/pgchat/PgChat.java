@@ -179,8 +179,9 @@ public final class PgChat implements AutoCloseable {
         crossOrigin.cors().ifPresent(cors -> routing.register("/api", cors));
         Access access = new Access(config.auth());
         routing.register("/api/session", new SessionApi(config.auth(), config.limits().clientAddress()))
-                .register("/api", new RoomsApi(store, new EventStream(delivery, access, metrics, config), access,
-                        crossOrigin, edge, metrics, config))
+                // the streams first: RoomsApi answers 404 for every other path under /api
+                .register("/api", new EventStream(delivery, access, metrics, config))
+                .register("/api", new RoomsApi(store, access, crossOrigin, edge, metrics, config))
                 .register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         routing.addFilter(new SecurityHeaders());
         routing.addFilter(stop);

@@ -2,7 +2,6 @@ package io.pgchat.access;
 
 import io.pgchat.ApiError;
 import io.pgchat.Message;
-import io.pgchat.posting.RoomsApi;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -28,7 +27,7 @@ public final class SessionApi implements HttpService {
     public void routing(HttpRules rules) {
         rules.post("/", this::signIn)
                 .delete("/", this::signOut)
-                .any("/", RoomsApi.allow("POST, DELETE"));
+                .any("/", ApiError.allow("POST, DELETE"));
     }
 
     /**
@@ -45,7 +44,8 @@ public final class SessionApi implements HttpService {
         long maxAge = Math.max(0, caller.expiresAtEpochSecond() - java.time.Instant.now().getEpochSecond());
         res.header(HeaderNames.SET_COOKIE, TokenAuth.COOKIE + "=" + token + "; Path=/api; Max-Age=" + maxAge
                 + "; HttpOnly; SameSite=Strict" + (clientAddress.secure(req) ? "; Secure" : ""));
-        RoomsApi.sendJson(res, Message.write(g -> {
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Message.write(g -> {
             g.writeStartObject();
             g.writeStringField("author", caller.author());
             g.writeArrayFieldStart("rooms");

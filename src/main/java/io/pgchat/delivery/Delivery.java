@@ -1,6 +1,7 @@
 package io.pgchat.delivery;
 
 import io.pgchat.Message;
+import io.pgchat.posting.Announcements;
 import io.pgchat.posting.MessageStore;
 
 import io.vertx.core.Future;
@@ -42,10 +43,6 @@ public final class Delivery {
 
     private static final Logger LOG = System.getLogger(Delivery.class.getName());
     private static final long RETRY_MILLIS = 1000;
-
-    /** One room's part of an announcement: its seq range, and its messages unless some came without their row. */
-    public record Announcement(String room, long first, long last, List<Message> messages) {
-    }
 
     private final ConcurrentMap<String, RoomWindow> windows = new ConcurrentHashMap<>();
     private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
@@ -143,11 +140,11 @@ public final class Delivery {
     }
 
     /** The listener heard a commit: these rooms' messages, the last of which has log position lastPos. */
-    void announced(List<Announcement> rooms, long lastPos) {
+    void announced(List<Announcements.Room> rooms, long lastPos) {
         updates = updates.transform(previous -> {
             List<Future<Void>> fills = new ArrayList<>();
             List<RoomWindow> touched = new ArrayList<>();
-            for (Announcement announcement : rooms) {
+            for (Announcements.Room announcement : rooms) {
                 RoomWindow window = windows.get(announcement.room());
                 if (window != null) {
                     touched.add(window);
@@ -164,7 +161,7 @@ public final class Delivery {
         });
     }
 
-    private Future<Void> update(RoomWindow window, Announcement announced) {
+    private Future<Void> update(RoomWindow window, Announcements.Room announced) {
         if (!window.stale() && announced.last() <= window.last()) {
             return Future.succeededFuture();
         }

@@ -5,11 +5,12 @@ import io.pgchat.ChatConfig;
 import io.pgchat.Params;
 import io.pgchat.access.Access;
 import io.pgchat.ops.ChatMetrics;
-import io.pgchat.posting.MessageInput;
 import io.pgchat.posting.StoreUnavailable;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -19,11 +20,8 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,7 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * comment-only heartbeat or a {@code retry:} field, and writing each event separately was several
  * times slower than one write per batch of pre-encoded events.
  */
-public final class EventStream {
+public final class EventStream implements HttpService {
 
     private static final Logger LOG = System.getLogger(EventStream.class.getName());
 
@@ -56,8 +54,16 @@ public final class EventStream {
         this.config = config;
     }
 
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/rooms/{room}/events", this::room)
+                .get("/events", this::rooms)
+                .any("/rooms/{room}/events", ApiError.allow("GET"))
+                .any("/events", ApiError.allow("GET"));
+    }
+
     /** GET /api/rooms/{room}/events */
-    public void room(ServerRequest req, ServerResponse res) {
+    private void room(ServerRequest req, ServerResponse res) {
         String room = Params.room(req);
         OptionalLong tail = Params.number(req, "tail", 0, config.historyMaxLimit())
                 .map(OptionalLong::of).orElse(OptionalLong.empty());
@@ -65,8 +71,8 @@ public final class EventStream {
     }
 
     /** GET /api/events?rooms=a,b,c */
-    public void rooms(ServerRequest req, ServerResponse res) {
-        stream(req, res, roomList(req), EventIds.LOG_POS, OptionalLong.empty());
+    private void rooms(ServerRequest req, ServerResponse res) {
+        stream(req, res, Params.rooms(req, config.streamRoomsMax()), EventIds.LOG_POS, OptionalLong.empty());
     }
 
     private void stream(ServerRequest req, ServerResponse res, List<String> rooms, EventIds ids, OptionalLong tail) {
@@ -102,28 +108,6 @@ public final class EventStream {
         } finally {
             release(client);
         }
-    }
-
-    /** The rooms parameter: 1 to pgchat.stream.rooms.max valid room names, comma-separated, none repeated. */
-    private List<String> roomList(ServerRequest req) {
-        List<String> values = req.query().all("rooms", List::of);
-        if (values.stream().allMatch(String::isEmpty)) {
-            throw ApiError.badRequest("missing_rooms", "Name the rooms to follow: ?rooms=general,random");
-        }
-        List<String> rooms = values.stream().flatMap(v -> Arrays.stream(v.split(",", -1))).toList();
-        int max = config.streamRoomsMax();
-        if (rooms.size() > max) {
-            throw ApiError.badRequest("too_many_rooms", "A stream follows at most " + max + " rooms; this asks for "
-                    + rooms.size() + ".");
-        }
-        Set<String> seen = new HashSet<>();
-        for (String room : rooms) {
-            MessageInput.room(room);
-            if (!seen.add(room)) {
-                throw ApiError.badRequest("repeated_room", "Room " + room + " is listed more than once.");
-            }
-        }
-        return rooms;
     }
 
     /** Streams are long-lived: their number is capped per process (503) and per client address (429). */

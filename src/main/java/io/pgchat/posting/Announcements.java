@@ -1,7 +1,6 @@
 package io.pgchat.posting;
 
 import io.pgchat.Message;
-import io.pgchat.delivery.Delivery;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,14 +29,18 @@ public final class Announcements {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** A payload read: each room's part, and the log position of its last message. */
-    public record Commit(List<Delivery.Announcement> rooms, long lastPos) {
+    public record Commit(List<Room> rooms, long lastPos) {
+    }
+
+    /** One room's part of a payload: its seq range, and its messages unless some came without their row. */
+    public record Room(String room, long first, long last, List<Message> messages) {
     }
 
     private Announcements() {
     }
 
     public static Commit parse(String payload) throws IOException {
-        Map<String, Room> rooms = new LinkedHashMap<>();
+        Map<String, Gathering> rooms = new LinkedHashMap<>();
         long lastPos = 0;
         for (JsonNode item : MAPPER.readTree(payload)) {
             String room = item.get("room").asText();
@@ -47,21 +50,20 @@ public final class Announcements {
                     ? new Message(room, seq, pos, item.get("author").asText(), item.get("body").asText(),
                             Instant.ofEpochMilli(item.get("sentAt").asLong()))
                     : null;
-            rooms.computeIfAbsent(room, r -> new Room(seq)).add(seq, message);
+            rooms.computeIfAbsent(room, r -> new Gathering(seq)).add(seq, message);
             lastPos = Math.max(lastPos, pos);
         }
-        List<Delivery.Announcement> announcements = new ArrayList<>(rooms.size());
-        rooms.forEach((room, part) -> announcements.add(new Delivery.Announcement(room, part.first, part.last, part.messages)));
-        return new Commit(announcements, lastPos);
+        List<Room> parts = new ArrayList<>(rooms.size());
+        rooms.forEach((room, part) -> parts.add(new Room(room, part.first, part.last, part.messages)));
+        return new Commit(parts, lastPos);
     }
 
-    /** One room's part of a payload: its seq range, and its messages unless some came without their row. */
-    private static final class Room {
+    private static final class Gathering {
         final long first;
         long last;
         List<Message> messages = new ArrayList<>();
 
-        Room(long first) {
+        Gathering(long first) {
             this.first = first;
         }
 

@@ -26,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 
 /**
  * A message as a client posts it (JSON or an HTML form), accepted only once it is whole and valid:
@@ -36,19 +35,10 @@ public record MessageInput(String author, String body) {
 
     static final int MAX_AUTHOR = 64;
     public static final int MAX_BODY = 4000;
-    private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Set<String> FIELDS = Set.of("author", "body");
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
-    public static String room(String name) {
-        if (name == null || !ROOM.matcher(name).matches()) {
-            throw ApiError.badRequest("invalid_room",
-                    "A room name is 1-64 characters of letters, digits, '_' and '-'.");
-        }
-        return name;
-    }
 
     /** authorFromToken, when signed in, replaces whatever author the body names. */
     static MessageInput read(ServerRequest req, int maxBytes, HttpEdge edge, String authorFromToken) {

@@ -8,7 +8,6 @@ import io.pgchat.access.Access;
 import io.pgchat.access.CrossOrigin;
 import io.pgchat.access.RateLimits;
 import io.pgchat.access.TokenAuth;
-import io.pgchat.delivery.EventStream;
 import io.pgchat.edge.HttpEdge;
 import io.pgchat.ops.ChatMetrics;
 
@@ -35,7 +34,6 @@ public final class RoomsApi implements HttpService {
     private static final Pattern IDEMPOTENCY_KEY_FORMAT = Pattern.compile("[A-Za-z0-9_.:-]{1,100}");
 
     private final MessageStore store;
-    private final EventStream events;
     private final CrossOrigin crossOrigin;
     private final HttpEdge edge;
     private final ChatMetrics metrics;
@@ -45,12 +43,11 @@ public final class RoomsApi implements HttpService {
     private final RateLimits postsByAuthor;
     private final RateLimits roomsByAddress;
 
-    public RoomsApi(MessageStore store, EventStream events, Access access, CrossOrigin crossOrigin, HttpEdge edge,
+    public RoomsApi(MessageStore store, Access access, CrossOrigin crossOrigin, HttpEdge edge,
              ChatMetrics metrics, ChatConfig config) {
         this.store = store;
         this.access = access;
         this.edge = edge;
-        this.events = events;
         this.crossOrigin = crossOrigin;
         this.metrics = metrics;
         this.config = config;
@@ -70,13 +67,9 @@ public final class RoomsApi implements HttpService {
                 .post("/rooms/{room}/messages", this::post)
                 .get("/rooms/{room}/messages", this::history)
                 .get("/rooms/{room}/messages/{seq}", this::one)
-                .get("/rooms/{room}/events", events::room)
-                .get("/events", events::rooms)
-                .any("/rooms", allow("GET"))
-                .any("/rooms/{room}/messages", allow("GET, POST"))
-                .any("/rooms/{room}/messages/{seq}", allow("GET"))
-                .any("/rooms/{room}/events", allow("GET"))
-                .any("/events", allow("GET"))
+                .any("/rooms", ApiError.allow("GET"))
+                .any("/rooms/{room}/messages", ApiError.allow("GET, POST"))
+                .any("/rooms/{room}/messages/{seq}", ApiError.allow("GET"))
                 .any("/*", (req, res) -> {
                     throw new ApiError(Status.NOT_FOUND_404, "not_found", "No such resource: " + req.path().rawPath());
                 });
@@ -162,16 +155,8 @@ public final class RoomsApi implements HttpService {
         }));
     }
 
-    public static void sendJson(ServerResponse res, byte[] json) {
+    private static void sendJson(ServerResponse res, byte[] json) {
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
         res.send(json);
-    }
-
-    public static io.helidon.webserver.http.Handler allow(String methods) {
-        return (req, res) -> {
-            res.header(HeaderNames.ALLOW, methods);
-            throw new ApiError(Status.METHOD_NOT_ALLOWED_405, "method_not_allowed",
-                    req.prologue().method().text() + " is not allowed here; use " + methods + ".");
-        };
     }
 }

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -151,6 +152,16 @@ public class EventStreamTest {
         assertError(server().get(TestServer.events(room) + "?lastEventId=x"), 400, "invalid_lastEventId");
         assertError(server().get(TestServer.events(room) + "?tail=-3"), 400, "invalid_tail");
         assertError(server().get("/api/rooms/no%20spaces/events"), 400, "invalid_room");
+    }
+
+    @Test
+    void streamsAreReadOnly() throws Exception {
+        for (String path : List.of(TestServer.events("general"), "/api/events?rooms=general")) {
+            HttpResponse<String> post = server().http.send(HttpRequest.newBuilder(server().uri(path))
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertError(post, 405, "method_not_allowed");
+            assertEquals("GET", post.headers().firstValue("Allow").orElseThrow(), path);
+        }
     }
 
     @Test
