@@ -236,7 +236,8 @@ final class MessageStore {
             if (e.getCause() instanceof TimeoutException) {
                 throw new StoreUnavailable("The database did not answer in " + timeout.toSeconds() + " s; retry.");
             }
-            throw new StoreUnavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
+            throw new StoreUnavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.",
+                    e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailable("Interrupted while waiting for the database.");

@@ -72,6 +72,11 @@ final class PgChat implements AutoCloseable {
             try {
                 store.ping();
             } catch (RuntimeException e) {
+                if (noPassword(config.requireDatabase(), e)) {
+                    throw new IllegalStateException("PostgreSQL asks for a password as " + ChatConfig.describe(
+                            config.requireDatabase()) + " and none is set: set PGPASSWORD, a line in ~/.pgpass"
+                            + " (PGPASSFILE), or the password in DATABASE_URL", e);
+                }
                 throw new IllegalStateException(refusedLogin(e)
                         ? "PostgreSQL refused the login as " + ChatConfig.describe(config.requireDatabase()) + " ("
                                 + e.getCause().getMessage() + "); check the user, password and database name"
@@ -137,6 +142,16 @@ final class PgChat implements AutoCloseable {
     private static boolean refusedLogin(RuntimeException e) {
         return e.getCause() instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null
                 && (pg.getSqlState().startsWith("28") || pg.getSqlState().equals("3D000"));
+    }
+
+    /** Vert.x's SCRAM refuses to start with an empty password instead of letting the server refuse it. */
+    private static boolean noPassword(PgConnectOptions db, Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IllegalArgumentException) {
+                return db.getPassword().isEmpty();
+            }
+        }
+        return false;
     }
 
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */

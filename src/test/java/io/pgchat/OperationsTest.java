@@ -7,7 +7,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -146,6 +148,30 @@ class OperationsTest {
         assertEquals(1, run.exit(), run.output());
         assertTrue(run.output().contains("PostgreSQL refused the login as " + db.getUser() + "@"), run.output());
         assertTrue(!run.output().contains("Cannot reach") && !run.output().contains("not-the-password"), run.output());
+    }
+
+    @Test
+    void onlyLibpqVariablesAndThePasswordFileReachTheDatabaseAsPsqlWould(@TempDir Path home) throws Exception {
+        var db = io.vertx.pgclient.PgConnectOptions.fromUri(TestDatabase.url());
+        Path pgpass = Files.writeString(home.resolve(".pgpass"),
+                db.getHost() + ":" + db.getPort() + ":" + db.getDatabase() + ":" + db.getUser() + ":" + db.getPassword() + "\n");
+        Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
+        RunningMain run = RunningMain.start(Map.of("HOME", home.toString(), "PGHOST", db.getHost(),
+                "PGPORT", String.valueOf(db.getPort()), "PGUSER", db.getUser(), "PGDATABASE", db.getDatabase()));
+        try {
+            assertTrue(run.output().contains("(database " + ChatConfig.describe(db)), run.output());
+            assertEquals(201, run.post(TestServer.room("libpq"), "via PG* variables").statusCode(), run.output());
+        } finally {
+            assertEquals(0, run.stop(), run.output());
+        }
+
+        // libpq's defaults for the rest: the OS user, and a database named after it.
+        String os = System.getProperty("user.name");
+        RunningMain defaults = RunningMain.start(Map.of("HOME", home.toString(), "PGHOST", db.getHost(),
+                "PGPORT", String.valueOf(db.getPort())));
+        assertEquals(1, defaults.exit(), defaults.output());
+        assertTrue(defaults.output().matches("(?s).*pgchat cannot start: PostgreSQL (refused the login|asks for a password)"
+                + " as " + os + "@" + db.getHost() + ":" + db.getPort() + "/" + os + " .*"), defaults.output());
     }
 
     @Test
