@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -190,6 +191,19 @@ class OperationsTest {
             assertTrue(String.valueOf(refused.getMessage()).contains("Cannot listen on 127.0.0.1:" + first.chat.port()),
                     String.valueOf(refused));
             assertEquals(200, first.get("/observe/health").statusCode(), "the server holding the port goes on");
+        }
+    }
+
+    @Test
+    void aBusyPortIsOneLineAndExitCode1NotATrace() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            RunningMain run = RunningMain.start(Map.of("DATABASE_URL", TestDatabase.url(),
+                    "PORT", String.valueOf(taken.getLocalPort())));
+            assertEquals(1, run.exit(), run.output());
+            assertTrue(run.output().contains("pgchat cannot start: Cannot listen on 0.0.0.0:" + taken.getLocalPort()
+                    + " (Address already in use): is another server using the port?"), run.output());
+            List<String> errors = run.output().lines().filter(l -> !l.contains(" INFO ")).toList();
+            assertEquals(1, errors.size(), "only our line, no trace: " + run.output());
         }
     }
 
