@@ -1,9 +1,9 @@
-// The chat page: wires the browser's shared stream, the rooms list, the open room (its feed and its
-// log), the composer and the name.
+// The chat page: wires the browser's shared stream, the rooms list, the open room (its messages from
+// history and the stream, and its log), the composer and the name.
 import { api, MAX_AUTHOR, MAX_STREAM_ROOMS, ROOM_PATTERN } from './api.js';
 import { Composer } from './composer.js';
 import { $, h } from './dom.js';
-import { RoomFeed } from './feed.js';
+import { OpenRoom } from './open-room.js';
 import { MessageLog } from './messages.js';
 import { RoomList } from './rooms.js';
 import { remembered } from './store.js';
@@ -29,21 +29,21 @@ const stream = new SharedStream({
   onMessage(message) {
     rooms.heard(message);
     updateUnreadTotal();
-    if (message.room === room) feed.add(message);
+    if (message.room === room) roomMessages.add(message);
   },
   onChange() {
     document.documentElement.dataset.streamRole = stream.role;
-    feed?.streamChanged();
+    roomMessages?.streamChanged();
   },
   onReset() {
-    feed?.reset();
+    roomMessages?.reset();
     refreshRooms();
   },
 });
 const composer = new Composer({
   author: () => me,
   askName,
-  target: () => ({ room, feed }),
+  target: () => ({ room, roomMessages }),
   pending(text) {
     const pending = log.addPending(text);
     $('empty').hidden = true;
@@ -54,7 +54,7 @@ const composer = new Composer({
 
 let me = '';
 let room = null;
-let feed = null;
+let roomMessages = null;
 let startPos = null; // where a stream may begin when no tab has one: the newest rooms list's
 let roomsLoading = null;
 let newBelow = 0;
@@ -66,7 +66,7 @@ let toastTimer = 0;
 
 function openRoom(name) {
   if (name === room) return;
-  feed?.close();
+  roomMessages?.close();
   room = name;
   remembered.setRoom(name);
   log.clear();
@@ -80,11 +80,11 @@ function openRoom(name) {
   rooms.open(name);
   updateTitle();
   setDrawer(false);
-  feed = new RoomFeed(name, stream, {
+  roomMessages = new OpenRoom(name, stream, {
     onReload: showHistory, onMessages: showNew, onState: showState, onDenied: (why) => toast(`Cannot open #${name}: ${why}`),
   });
-  showState(feed.state);
-  feed.start();
+  showState(roomMessages.state);
+  roomMessages.start();
   if (pointerIsFine && !dialog.open) composer.focus();
 }
 
@@ -159,19 +159,19 @@ function showJump() {
 
 function updateOlder() {
   $('older').hidden = false;
-  $('load-older').hidden = !feed.hasOlder;
-  $('beginning').hidden = feed.hasOlder || log.empty;
+  $('load-older').hidden = !roomMessages.hasOlder;
+  $('beginning').hidden = roomMessages.hasOlder || log.empty;
   $('beginning').textContent = `This is the beginning of #${room}.`;
 }
 
 async function loadOlder() {
-  if (loadingOlder || !feed?.hasOlder) return;
-  const current = feed;
+  if (loadingOlder || !roomMessages?.hasOlder) return;
+  const current = roomMessages;
   loadingOlder = true;
   $('load-older').textContent = 'Loading…';
   try {
     const page = await current.loadOlder();
-    if (!page || current !== feed) return;
+    if (!page || current !== roomMessages) return;
     const fromBottom = scroller.scrollHeight - scroller.scrollTop;
     log.prepend(page);
     scroller.scrollTop = scroller.scrollHeight - fromBottom;
@@ -181,7 +181,7 @@ async function loadOlder() {
   } finally {
     loadingOlder = false;
     $('load-older').textContent = 'Load older messages';
-    if (current === feed) updateOlder();
+    if (current === roomMessages) updateOlder();
   }
   // A short page may leave the top in view, where the observer will not fire again.
   if (topInView()) loadOlder();
@@ -365,7 +365,7 @@ $('share').addEventListener('click', async () => {
 
 function reconnectNow() {
   stream.reconnectNow();
-  feed?.reconnectNow();
+  roomMessages?.reconnectNow();
 }
 
 window.addEventListener('hashchange', route);

@@ -9,8 +9,8 @@ const HINT = 'Enter to send, Shift+Enter for a new line';
  * Idempotency-Key: each failed send keeps its own key while its text is in the box, and sending that
  * exact text again reuses it. Another message with the same words is another send, with a new key.
  *
- * page: author() (empty: ask for a name first), askName(), target() gives { room, feed } of the open
- * room, pending(text) shows the message while it is sent (see MessageLog.addPending).
+ * page: author() (empty: ask for a name first), askName(), target() gives { room, roomMessages } of
+ * the open room, pending(text) shows the message while it is sent (see MessageLog.addPending).
  */
 export class Composer {
   #page;
@@ -64,14 +64,14 @@ export class Composer {
     this.showError(null);
     this.#input.value = '';
     this.#changed();
-    const { room, feed } = this.#page.target();
+    const { room, roomMessages } = this.#page.target();
     const pending = this.#page.pending(text);
     // One post at a time, so messages are stored in the order they were written.
     this.#sending = this.#sending.then(async () => {
       try {
         const message = await api.post(room, author, text, key);
         pending.sent(message.seq);
-        feed.add(message);
+        roomMessages.add(message);
       } catch (error) {
         pending.failed();
         this.#input.value = this.#input.value ? `${text}\n${this.#input.value}` : text;

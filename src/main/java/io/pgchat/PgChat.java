@@ -40,8 +40,12 @@ import com.sun.management.UnixOperatingSystemMXBean;
 
 import java.lang.System.Logger;
 import java.lang.management.ManagementFactory;
+import java.net.BindException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
 import java.lang.System.Logger.Level;
 
 /**
@@ -90,6 +94,11 @@ public final class PgChat implements AutoCloseable {
             try {
                 store.ping();
             } catch (RuntimeException e) {
+                if (noPassword(config.requireDatabase(), e)) {
+                    throw new IllegalStateException("PostgreSQL asks for a password as " + ChatConfig.describe(
+                            config.requireDatabase()) + " and none is set: set PGPASSWORD, a line in ~/.pgpass"
+                            + " (PGPASSFILE), or the password in DATABASE_URL", e);
+                }
                 throw new IllegalStateException(refusedLogin(e)
                         ? "PostgreSQL refused the login as " + ChatConfig.describe(config.requireDatabase()) + " ("
                                 + e.getCause().getMessage() + "); check the user, password and database name"
@@ -112,13 +121,8 @@ public final class PgChat implements AutoCloseable {
                     .addFeature(ObserveFeature.just(health(store, listener, delivery), MetricsObserver.builder()
                             .metricsConfig(MetricsConfig.create(config.metrics())).build()))
                     .routing(routing -> routing(routing, store, delivery, metrics, edge, stop, config))
-                    .build()
-                    .start();
-            if (!server.isRunning()) {
-                // Helidon logs the cause and returns a stopped server rather than throwing.
-                throw new IllegalStateException("Cannot listen on " + config.host() + ":" + config.port()
-                        + " (is another server using the port? PORT sets another)");
-            }
+                    .build();
+            startListening(server, config);
         } catch (Exception e) {
             slowRequests.close();
             listener.close();
@@ -157,6 +161,16 @@ public final class PgChat implements AutoCloseable {
                 && (pg.getSqlState().startsWith("28") || pg.getSqlState().equals("3D000"));
     }
 
+    /** Vert.x's SCRAM refuses to start with an empty password instead of letting the server refuse it. */
+    private static boolean noPassword(PgConnectOptions db, Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IllegalArgumentException) {
+                return db.getPassword().isEmpty();
+            }
+        }
+        return false;
+    }
+
     /** The pool's connections carry a name in pg_stat_activity, as LISTEN's does, unless the URL gives one. */
     private static PgConnectOptions named(PgConnectOptions database) {
         PgConnectOptions options = new PgConnectOptions(database);
@@ -165,6 +179,57 @@ public final class PgChat implements AutoCloseable {
             options.addProperty("application_name", "pgchat");
         }
         return options;
+    }
+
+    /**
+     * Helidon logs a failed start as a trace of 30 lines and returns a stopped server rather than
+     * throwing: its records are held back meanwhile, so that a port that cannot be bound is said in one
+     * line, while any other failure is logged as Helidon wrote it.
+     */
+    private static void startListening(WebServer server, ChatConfig config) {
+        java.util.logging.Logger helidon = java.util.logging.Logger.getLogger("io.helidon.webserver.LoomServer");
+        List<LogRecord> held = new CopyOnWriteArrayList<>();
+        Handler hold = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                held.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        helidon.setUseParentHandlers(false);
+        helidon.addHandler(hold);
+        try {
+            server.start();
+        } finally {
+            helidon.removeHandler(hold);
+            helidon.setUseParentHandlers(true);
+        }
+        BindException bind = server.isRunning() ? null : held.stream().map(r -> bindFailure(r.getThrown()))
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        if (bind == null) {
+            held.forEach(helidon::log);
+        }
+        if (!server.isRunning()) {
+            throw new IllegalStateException("Cannot listen on " + config.host() + ":" + config.port()
+                    + (bind == null ? " (see above)" : " (" + bind.getMessage() + "): is another server using the port?"
+                    + " PORT sets another, SERVER_HOST the address"));
+        }
+    }
+
+    private static BindException bindFailure(Throwable thrown) {
+        for (Throwable cause = thrown; cause != null; cause = cause.getCause()) {
+            if (cause instanceof BindException bind) {
+                return bind;
+            }
+        }
+        return null;
     }
 
     public static PgChat start(Config serverConfig, ChatConfig config) throws Exception {

@@ -2,12 +2,17 @@ package io.pgchat.ops;
 
 import io.pgchat.ChatConfig;
 
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
+import io.vertx.pgclient.impl.PgConnectionUriParser;
 
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -18,34 +23,42 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * Where the database is and how to reach it, read as libpq (psql) reads it: DATABASE_URL, else the
- * PG* variables; TLS as {@code sslmode} and {@code sslrootcert} ask (in the URL, else PGSSLMODE and
+ * PG* variables, with libpq's defaults for what neither gives (the OS user, a database of its name,
+ * port 5432, the password file); TLS as {@code sslmode} and {@code sslrootcert} ask (in the URL, else PGSSLMODE and
  * PGSSLROOTCERT; {@code prefer} and {@code ~/.postgresql/root.crt} by default). The same settings serve
  * the pool, the LISTEN connection and Flyway's JDBC connection. {@code ?pgbouncer=true} says the URL
  * goes through a transaction-pooling PgBouncer.
  */
 public final class DatabaseUrl {
 
-    private static final List<String> LIBPQ = List.of("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE");
+    private static final Logger LOG = System.getLogger(DatabaseUrl.class.getName());
+    /** The variables that say where the server is; PGSSLMODE, PGSSLROOTCERT and PGPASSFILE alone say only how. */
+    private static final List<String> LIBPQ = List.of("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD",
+            "PGDATABASE");
     private static final List<String> OURS = List.of("sslmode", "sslrootcert", "pgbouncer");
     private static final String MODES = "disable, allow, prefer, require, verify-ca, verify-full";
 
     private DatabaseUrl() {
     }
 
-    /** DATABASE_URL wins; otherwise the libpq variables; otherwise none (the embedded database). */
+    /**
+     * DATABASE_URL wins; otherwise any of the variables that say where (PGHOST, PGUSER...) means that
+     * server; otherwise none (the embedded database).
+     */
     public static Optional<PgConnectOptions> fromEnv(Map<String, String> env) {
         Optional<PgConnectOptions> url = parse("DATABASE_URL", env);
         if (url.isPresent() && url.get().getUseLayer7Proxy() && parse("LISTEN_DATABASE_URL", env).isEmpty()) {
             throw new IllegalStateException("DATABASE_URL goes through PgBouncer (pgbouncer=true), where LISTEN"
                     + " does not work: set LISTEN_DATABASE_URL to PostgreSQL itself");
         }
-        if (url.isPresent() || LIBPQ.stream().noneMatch(env::containsKey)) {
+        if (url.isPresent() || LIBPQ.stream().allMatch(name -> variable(env, name).isEmpty())) {
             return url;
         }
-        return Optional.of(withTls(PgConnectOptions.fromEnv(), Map.of(), env));
+        return Optional.of(withTls(withLibpqDefaults(new JsonObject(), env), Map.of(), env));
     }
 
     /** The URL in the named variable, with the TLS the URL or the PGSSL* variables ask for. */
@@ -68,7 +81,10 @@ public final class DatabaseUrl {
         }
         PgConnectOptions options;
         try {
-            options = PgConnectOptions.fromUri(rest.isEmpty() ? parts[0] : parts[0] + "?" + String.join("&", rest));
+            // The parser, not fromUri: fromUri fills what the URL leaves out with Vert.x's own defaults
+            // (user "user", database "db"), where libpq takes the PG* variables and the OS user.
+            JsonObject given = PgConnectionUriParser.parse(rest.isEmpty() ? parts[0] : parts[0] + "?" + String.join("&", rest));
+            options = withLibpqDefaults(given, env);
         } catch (IllegalArgumentException e) {
             // The parser's message would repeat the URL, password included: say only which variable.
             throw new IllegalStateException(variable + " is not a PostgreSQL URL: " + ChatConfig.DATABASE_HELP);
@@ -77,6 +93,104 @@ public final class DatabaseUrl {
         // statements this client prepared: statements go unnamed (PgBouncer before 1.21 keeps none).
         options.setUseLayer7Proxy(Boolean.parseBoolean(ours.get("pgbouncer")));
         return Optional.of(withTls(options, ours, env));
+    }
+
+    /**
+     * What the URL leaves out, as libpq fills it: the PG* variables, else host localhost, port 5432,
+     * user the OS user, database the user's name, password from the password file (~/.pgpass).
+     */
+    private static PgConnectOptions withLibpqDefaults(JsonObject given, Map<String, String> env) {
+        String host = given.containsKey("host") ? given.getString("host")
+                : variable(env, "PGHOSTADDR").or(() -> variable(env, "PGHOST")).orElse("localhost");
+        if (host.startsWith("/")) {
+            // libpq's Unix socket directory: Vert.x needs a native transport for it, and Flyway's JDBC cannot.
+            throw new IllegalStateException("PGHOST=" + host + " is a Unix socket directory: pgchat connects over TCP"
+                    + " only, set PGHOST to a host name or address (localhost)");
+        }
+        int port = given.containsKey("port") ? given.getInteger("port") : port(variable(env, "PGPORT").orElse("5432"));
+        String user = given.containsKey("user") ? given.getString("user")
+                : variable(env, "PGUSER").orElse(System.getProperty("user.name"));
+        String database = given.containsKey("database") ? given.getString("database")
+                : variable(env, "PGDATABASE").orElse(user);
+        String password = given.containsKey("password") ? given.getString("password")
+                : variable(env, "PGPASSWORD").orElseGet(() -> passwordFile(env, host, port, database, user));
+        // Vert.x refuses no password; an empty one is what a server that asks for one then refuses.
+        PgConnectOptions options = new PgConnectOptions(given);
+        return options.setHost(host).setPort(port).setUser(user).setDatabase(database).setPassword(password == null ? "" : password);
+    }
+
+    private static Optional<String> variable(Map<String, String> env, String name) {
+        return Optional.ofNullable(env.get(name)).filter(value -> !value.isBlank());
+    }
+
+    private static int port(String text) {
+        try {
+            int port = Integer.parseInt(text.strip());
+            if (port >= 1 && port <= 65_535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalStateException("PGPORT must be a port number from 1 to 65535, not '" + text + "'");
+    }
+
+    /**
+     * libpq's password file, PGPASSFILE else ~/.pgpass: lines {@code host:port:database:user:password},
+     * {@code *} matching anything, a backslash escaping {@code :} and itself; the first match wins.
+     */
+    private static String passwordFile(Map<String, String> env, String host, int port, String database, String user) {
+        Path file = variable(env, "PGPASSFILE").map(Path::of).orElseGet(() -> home(env).resolve(".pgpass"));
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        List<String> lines;
+        try {
+            if (file.getFileSystem().supportedFileAttributeViews().contains("posix")
+                    && Files.getPosixFilePermissions(file).stream().anyMatch(p -> p.name().startsWith("GROUP")
+                    || p.name().startsWith("OTHERS"))) {
+                // As libpq: a password file others can read is not trusted with the password.
+                LOG.log(Level.WARNING, "Password file " + file + " is ignored: others may read it; chmod 0600 it");
+                return null;
+            }
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "Password file " + file + " cannot be read: " + e.getMessage());
+            return null;
+        }
+        List<String> wanted = List.of(host, String.valueOf(port), database, user);
+        for (String line : lines) {
+            List<String> fields = passwordFields(line);
+            if (!line.startsWith("#") && fields.size() == 5 && IntStream.range(0, 4)
+                    .allMatch(i -> fields.get(i).equals("*") || fields.get(i).equals(wanted.get(i)))) {
+                return fields.get(4);
+            }
+        }
+        return null;
+    }
+
+    /** The five fields of a password file line; the fifth, the password, is the rest of the line. */
+    private static List<String> passwordFields(String line) {
+        List<String> fields = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\\' && i + 1 < line.length()) {
+                field.append(line.charAt(++i));
+            } else if (c == ':' && fields.size() < 4) {
+                fields.add(field.toString());
+                field.setLength(0);
+            } else {
+                field.append(c);
+            }
+        }
+        fields.add(field.toString());
+        return fields;
+    }
+
+    /** HOME as the shell has it; Java's user.home ignores HOME. */
+    private static Path home(Map<String, String> env) {
+        return Path.of(variable(env, "HOME").orElse(System.getProperty("user.home")));
     }
 
     private static PgConnectOptions withTls(PgConnectOptions options, Map<String, String> url, Map<String, String> env) {
@@ -91,8 +205,7 @@ public final class DatabaseUrl {
             return options.setSslMode(mode).setSslOptions(null);
         }
         String given = url.getOrDefault("sslrootcert", env.get("PGSSLROOTCERT"));
-        Path root = given != null ? Path.of(given) : Path.of(env.getOrDefault("HOME",
-                System.getProperty("user.home")), ".postgresql", "root.crt");
+        Path root = given != null ? Path.of(given) : home(env).resolve(".postgresql").resolve("root.crt");
         boolean verify = mode == SslMode.VERIFY_CA || mode == SslMode.VERIFY_FULL;
         if (!Files.isReadable(root) && (given != null || verify)) {
             throw new IllegalStateException("sslmode=" + mode.value + " needs the server's root certificate, and "

@@ -61,7 +61,11 @@ public final class MessageStore {
         vertx.setPeriodic(TIMEOUT_SWEEP_MILLIS, id -> failLateWaits());
     }
 
-    /** Whether anyone has posted to the room; remembered once true, since rooms are never deleted. */
+    /**
+     * Whether anyone has posted to the room; remembered once true, since rooms are never deleted, as is
+     * every room a post or a read (history, a stream) has seen: only a room this process has
+     * never seen costs a read.
+     */
     boolean roomExists(String room) {
         if (knownRooms.contains(room)) {
             return true;
@@ -144,11 +148,19 @@ public final class MessageStore {
     }
 
     public List<Message> between(String room, long after, long before, int limit) {
-        return await(readBetween(room, after, before, limit));
+        return seen(room, await(readBetween(room, after, before, limit)));
     }
 
     List<Message> latest(String room, long before, int limit) {
-        return await(readLatest(room, before, limit));
+        return seen(room, await(readLatest(room, before, limit)));
+    }
+
+    /** A read that found messages showed the room exists: a post to it then needs no read to know. */
+    private List<Message> seen(String room, List<Message> messages) {
+        if (!messages.isEmpty()) {
+            remember(room);
+        }
+        return messages;
     }
 
     /** The room's last seq, 0 for a room nobody has posted to yet. */
@@ -164,7 +176,14 @@ public final class MessageStore {
 
     /** Positions of these rooms, 0 for a room nobody has posted to yet. */
     public Positions positions(List<String> rooms) {
-        return positions(await(pool.preparedQuery(POSITIONS).execute(Tuple.of((Object) rooms.toArray(String[]::new)))));
+        Positions positions = positions(await(pool.preparedQuery(POSITIONS)
+                .execute(Tuple.of((Object) rooms.toArray(String[]::new)))));
+        for (int i = 0; i < rooms.size(); i++) {
+            if (positions.lastSeqs()[i] > 0) {
+                remember(rooms.get(i));
+            }
+        }
+        return positions;
     }
 
     /** The log's end, read on the event loop. */
@@ -238,7 +257,8 @@ public final class MessageStore {
             if (e.getCause() instanceof TimeoutException) {
                 throw new StoreUnavailable("The database did not answer in " + timeout.toSeconds() + " s; retry.");
             }
-            throw new StoreUnavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.");
+            throw new StoreUnavailable("The database is unavailable (" + e.getCause().getMessage() + "); retry.",
+                    e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailable("Interrupted while waiting for the database.");

@@ -85,7 +85,8 @@ public final class RoomsApi implements HttpService {
         MessageInput input = MessageInput.read(req, config.maxRequestBytes(), edge,
                 caller.map(TokenAuth.Caller::author).orElse(null));
         postsByAuthor.take(input.author());
-        if (!store.roomExists(room)) {
+        // Only the limit of new rooms needs to know whether the room exists.
+        if (config.limits().roomsPerAddressPerHour() > 0 && !store.roomExists(room)) {
             roomsByAddress.take(client);
         }
         MessageStore.Posted posted = store.post(room, input, idempotencyKey);

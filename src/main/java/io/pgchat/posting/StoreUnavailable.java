@@ -8,6 +8,11 @@ package io.pgchat.posting;
 public final class StoreUnavailable extends RuntimeException {
 
     StoreUnavailable(String message) {
-        super(message, null, false, false);
+        this(message, null);
+    }
+
+    /** The cause says at start why PostgreSQL cannot be reached (no password to give, say). */
+    StoreUnavailable(String message, Throwable cause) {
+        super(message, cause, false, false);
     }
 }

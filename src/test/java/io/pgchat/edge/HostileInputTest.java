@@ -21,7 +21,6 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -166,25 +165,36 @@ class HostileInputTest {
         assertTrue(line.contains("\"error\":\"uri_too_long\""), line);
     }
 
+    /**
+     * The server ends the connection (1 s limits here), long before the client's own time-out (30 s): a
+     * head is cut off without an answer, a body is answered 408. Which of the server's rules cuts a head
+     * here, its deadline or the idle timeout, HttpEdgeTest tells apart with a head that trickles in.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"POST /api/rooms/slow/mess",
             "POST /api/rooms/slow/messages HTTP/1.1\r\nHost: x\r\nContent-Le",
             "POST /api/rooms/slow/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 40\r\n\r\n{\"author\":\"a\","})
-    void aClientThatStopsSendingMidRequestIsCutOff(String partial) throws Exception {
+    void aClientThatStopsSendingMidRequestIsCutOffByTheServer(String partial) throws Exception {
         try (Socket slow = new Socket()) {
             slow.connect(new InetSocketAddress("127.0.0.1", server.chat.port()));
             slow.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
-            slow.setSoTimeout(10_000);
-            long start = System.nanoTime();
+            slow.setSoTimeout(30_000);
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
             try {
-                slow.getInputStream().readAllBytes();
+                slow.getInputStream().transferTo(received);
             } catch (SocketTimeoutException e) {
-                throw new AssertionError("still connected after 10 s", e);
+                throw new AssertionError("the server did not end the connection within 30 s", e);
             } catch (IOException reset) {
-                // closed: what this test wants
+                // the server's close came as a reset: what this test wants
             }
-            assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10);
+            String response = received.toString(StandardCharsets.UTF_8);
+            if (partial.contains("\r\n\r\n")) {
+                assertTrue(response.startsWith("HTTP/1.1 408") && response.contains("\"error\":\"request_timeout\""),
+                        response);
+            } else {
+                assertEquals("", response, "a head that never ends is cut off without an answer");
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.pgchat.edge;
 
+import io.pgchat.testing.Await;
 import io.pgchat.testing.Browser;
 import io.pgchat.testing.ChatPage;
 import io.pgchat.testing.Json;
@@ -37,6 +38,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import static io.pgchat.testing.ApiAssertions.assertError;
@@ -157,11 +159,9 @@ class Http2Test {
                 "server.idle-connection-period", "PT0.2S"));
              SseClient stream = idle.subscribe(TestServer.events(room))) {
             SseClient.awaitOpen(stream);
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (stream.lines().stream().filter(":"::equals).count() < 3) { // heartbeats for three idle timeouts
-                assertTrue(System.nanoTime() < deadline, "heartbeats go on: " + stream.lines());
-                Thread.sleep(20);
-            }
+            // heartbeats for three idle timeouts
+            Await.until(Duration.ofSeconds(10), () -> "heartbeats go on: " + stream.lines(),
+                    () -> stream.lines().stream().filter(":"::equals).count() >= 3);
             HttpResponse<String> posted = idle.postJson(room, Json.object("author", "alice", "body", "still here"));
             assertEquals(201, posted.statusCode(), posted.body());
             assertEquals(posted.body(), stream.next(Duration.ofSeconds(5)).data());
@@ -249,11 +249,12 @@ class Http2Test {
             TestDatabase.awaitAPostWaitingOnALock();
             closing = Thread.ofVirtual().start(stopping::close);
 
-            HttpResponse<String> refused = stopping.get("/api/rooms");
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (refused.statusCode() == 200 && System.nanoTime() < deadline) {
-                refused = stopping.get("/api/rooms");
-            }
+            AtomicReference<HttpResponse<String>> answer = new AtomicReference<>();
+            Await.until(Duration.ofSeconds(10), () -> "still answered while stopping: " + answer.get().body(), () -> {
+                answer.set(stopping.get("/api/rooms"));
+                return answer.get().statusCode() != 200;
+            });
+            HttpResponse<String> refused = answer.get();
             assertEquals(HttpClient.Version.HTTP_2, refused.version());
             assertError(refused, 503, "shutting_down");
             assertTrue(refused.headers().firstValue("Retry-After").isPresent(), refused.headers().toString());
@@ -296,12 +297,9 @@ class Http2Test {
         return all.toArray(String[]::new);
     }
 
-    private static void awaitStreams(int expected, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (server.chat.subscribers() != expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(expected, server.chat.subscribers(), what + " (streams open after 10 s)");
+    private static void awaitStreams(int expected, String what) throws Exception {
+        Await.until(Duration.ofSeconds(10), () -> what + ": " + server.chat.subscribers() + " streams open, not " + expected,
+                () -> server.chat.subscribers() == expected);
     }
 
     /** curl over HTTP/2, trusting any certificate (-k), its headers and body read line by line. */
@@ -331,18 +329,16 @@ class Http2Test {
         }
 
         /** The first line from here on that matches; fails after 10 s with what curl printed. */
-        String await(Predicate<String> wanted) throws InterruptedException {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (true) {
-                String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null) {
-                    throw new AssertionError("curl did not print the expected line; it printed " + seen);
+        String await(Predicate<String> wanted) throws Exception {
+            AtomicReference<String> found = new AtomicReference<>();
+            Await.until(Duration.ofSeconds(10), () -> "curl did not print the expected line; it printed " + seen, () -> {
+                for (String line; found.get() == null && (line = lines.poll()) != null; ) {
+                    seen.add(line);
+                    found.set(wanted.test(line) ? line : null);
                 }
-                seen.add(line);
-                if (wanted.test(line)) {
-                    return line;
-                }
-            }
+                return found.get() != null;
+            });
+            return found.get();
         }
 
         @Override

@@ -47,7 +47,7 @@ class SecurityHeadersTest {
     @Test
     void everyFileOfThePageIsServedWithItsType() throws Exception {
         Map<String, String> types = Map.of("/", "text/html", "/index.html", "text/html", "/app.js", "text/javascript",
-                "/feed.js", "text/javascript", "/style.css", "text/css", "/favicon.svg", "image/svg+xml");
+                "/open-room.js", "text/javascript", "/style.css", "text/css", "/favicon.svg", "image/svg+xml");
         for (var file : types.entrySet()) {
             HttpResponse<String> response = server().get(file.getKey());
             assertEquals(200, response.statusCode(), file.getKey());

@@ -1,5 +1,6 @@
 package io.pgchat.ops;
 
+import io.pgchat.ChatConfig;
 import io.pgchat.testing.Await;
 import io.pgchat.testing.Json;
 import io.pgchat.testing.RunningMain;
@@ -14,9 +15,12 @@ import org.junit.jupiter.api.Test;
 
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -156,6 +160,30 @@ public class OperationsTest {
     }
 
     @Test
+    void onlyLibpqVariablesAndThePasswordFileReachTheDatabaseAsPsqlWould(@TempDir Path home) throws Exception {
+        var db = io.vertx.pgclient.PgConnectOptions.fromUri(TestDatabase.url());
+        Path pgpass = Files.writeString(home.resolve(".pgpass"),
+                db.getHost() + ":" + db.getPort() + ":" + db.getDatabase() + ":" + db.getUser() + ":" + db.getPassword() + "\n");
+        Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
+        RunningMain run = RunningMain.start(Map.of("HOME", home.toString(), "PGHOST", db.getHost(),
+                "PGPORT", String.valueOf(db.getPort()), "PGUSER", db.getUser(), "PGDATABASE", db.getDatabase()));
+        try {
+            assertTrue(run.output().contains("(database " + ChatConfig.describe(db)), run.output());
+            assertEquals(201, run.post(TestServer.room("libpq"), "via PG* variables").statusCode(), run.output());
+        } finally {
+            assertEquals(0, run.stop(), run.output());
+        }
+
+        // libpq's defaults for the rest: the OS user, and a database named after it.
+        String os = System.getProperty("user.name");
+        RunningMain defaults = RunningMain.start(Map.of("HOME", home.toString(), "PGHOST", db.getHost(),
+                "PGPORT", String.valueOf(db.getPort())));
+        assertEquals(1, defaults.exit(), defaults.output());
+        assertTrue(defaults.output().matches("(?s).*pgchat cannot start: PostgreSQL (refused the login|asks for a password)"
+                + " as " + os + "@" + db.getHost() + ":" + db.getPort() + "/" + os + " .*"), defaults.output());
+    }
+
+    @Test
     void anUnreachableDatabaseIsNamedAndTheServerExits() throws Exception {
         RunningMain run = RunningMain.start(Map.of("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/nowhere"));
         assertEquals(1, run.exit(), run.output());
@@ -171,6 +199,19 @@ public class OperationsTest {
             assertTrue(String.valueOf(refused.getMessage()).contains("Cannot listen on 127.0.0.1:" + first.chat.port()),
                     String.valueOf(refused));
             assertEquals(200, first.get("/observe/health").statusCode(), "the server holding the port goes on");
+        }
+    }
+
+    @Test
+    void aBusyPortIsOneLineAndExitCode1NotATrace() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            RunningMain run = RunningMain.start(Map.of("DATABASE_URL", TestDatabase.url(),
+                    "PORT", String.valueOf(taken.getLocalPort())));
+            assertEquals(1, run.exit(), run.output());
+            assertTrue(run.output().contains("pgchat cannot start: Cannot listen on 0.0.0.0:" + taken.getLocalPort()
+                    + " (Address already in use): is another server using the port?"), run.output());
+            List<String> errors = run.output().lines().filter(l -> !l.contains(" INFO ")).toList();
+            assertEquals(1, errors.size(), "only our line, no trace: " + run.output());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.pgchat.ops;
 
+import io.pgchat.testing.Await;
 import io.pgchat.testing.Json;
 import io.pgchat.testing.SseClient;
 import io.pgchat.testing.TestCertificate;
@@ -174,17 +175,16 @@ class ProxyTest {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("nginx.out").toFile())
                 .start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
+        Await.until(Duration.ofSeconds(10), () -> "nginx did not start listening", () -> {
             assertTrue(nginx.isAlive(), () -> "nginx exited: " + read(dir.resolve("nginx.out")) + read(dir.resolve("error.log")));
             try (Socket probe = new Socket()) {
                 probe.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return nginx;
+                return true;
             } catch (java.io.IOException notYet) {
-                Thread.sleep(50);
+                return false;
             }
-        }
-        throw new AssertionError("nginx did not start listening");
+        });
+        return nginx;
     }
 
     private static String read(Path file) {

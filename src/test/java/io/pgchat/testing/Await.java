@@ -17,12 +17,17 @@ public final class Await {
 
     /** Polls the condition until it holds; fails with what the failure describes (read when it fails). */
     public static void until(Duration timeout, Supplier<String> failure, Condition condition) throws Exception {
+        until(timeout, Duration.ofMillis(10), failure, condition);
+    }
+
+    /** The same, looking every {@code poll}: for a condition that costs its checker (a browser) work. */
+    public static void until(Duration timeout, Duration poll, Supplier<String> failure, Condition condition) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.holds()) {
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError(failure.get() + " (waited " + timeout.toMillis() + " ms)");
             }
-            Thread.sleep(10);
+            Thread.sleep(poll);
         }
     }
 

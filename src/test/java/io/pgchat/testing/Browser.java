@@ -22,13 +22,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -176,25 +176,29 @@ public final class Browser implements AutoCloseable {
 
     /** Polls until {@code actual} gives {@code expected}; fails with the last value seen after the deadline. */
     public <T> void awaitEquals(T expected, Supplier<T> actual, String what) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        T seen = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                seen = actual.get();
-            } catch (NoSuchElementException | StaleElementReferenceException e) {
-                seen = null; // the page is changing under us: look again
-            }
-            if (Objects.equals(expected, seen)) {
-                return;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting for " + what, e);
-            }
+        AtomicReference<T> seen = new AtomicReference<>();
+        try {
+            Await.until(WAIT, Duration.ofMillis(50), () -> what + ": expected <" + expected + "> but was <" + seen.get() + ">",
+                    () -> {
+                        seen.set(current(actual));
+                        return Objects.equals(expected, seen.get());
+                    });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + what, e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new AssertionError(e); // the condition throws nothing checked
         }
-        assertEquals(expected, seen, what + " (after " + WAIT.toSeconds() + " s)");
+    }
+
+    private static <T> T current(Supplier<T> actual) {
+        try {
+            return actual.get();
+        } catch (NoSuchElementException | StaleElementReferenceException e) {
+            return null; // the page is changing under us: look again
+        }
     }
 
     @Override

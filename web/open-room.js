@@ -16,7 +16,7 @@ const FILL = 1000;
  * handlers: onReload(messages) replaces what is shown, onMessages(messages) appends, onState(state)
  * with state one of 'connecting', 'live', 'reconnecting', 'offline', 'denied'; onDenied(reason).
  */
-export class RoomFeed {
+export class OpenRoom {
   lastSeq = 0;
   firstSeq = 1;
   state = 'connecting';
