@@ -75,6 +75,10 @@ public final class PgChat implements AutoCloseable {
                 // a transaction pooler (?pgbouncer=true) cannot keep a statement for a client, so none is kept there.
                 .connectingTo(named(config.requireDatabase())
                         .setCachePreparedStatements(!config.requireDatabase().getUseLayer7Proxy())
+                        // Vert.x keeps no statement longer than 2048 characters by default, and the group-commit
+                        // statement grew past that with pos: each batch was parsed and planned again (PostgreSQL's
+                        // CPU per commit went from 0.2 to 0.35 ms, the server's posts/s down 15 %).
+                        .setPreparedStatementCacheSqlLimit(16_384)
                         // Vert.x's copy of the options forgets this one.
                         .setUseLayer7Proxy(config.requireDatabase().getUseLayer7Proxy()))
                 .using(vertx)
