@@ -85,11 +85,12 @@ final class Delivery {
      * event id, else the last tail messages, else live.
      */
     Subscription open(List<String> rooms, EventIds ids, OptionalLong after, OptionalLong tail) {
-        Subscription subscription = new Subscription(this, rooms, ids);
+        Subscription subscription = new Subscription(this, rooms.size(), ids);
         for (int i = 0; i < rooms.size(); i++) {
+            Integer index = i;
             subscription.windows[i] = windows.compute(rooms.get(i), (name, window) -> {
                 RoomWindow w = window != null ? window : new RoomWindow(name, windowSize);
-                w.followers.add(subscription);
+                w.followers.put(subscription, index);
                 return w;
             });
         }
@@ -109,8 +110,8 @@ final class Delivery {
 
     void leave(Subscription subscription) {
         subscriptions.remove(subscription);
-        for (String room : subscription.rooms) {
-            windows.computeIfPresent(room, (name, window) -> {
+        for (RoomWindow followed : subscription.windows) {
+            windows.computeIfPresent(followed.room, (name, window) -> {
                 window.followers.remove(subscription);
                 return window.followers.isEmpty() ? null : window;
             });
@@ -153,6 +154,7 @@ final class Delivery {
             }
             return Future.join(fills).transform(done -> {
                 if (synced) {
+                    touched.forEach(Delivery::markNews);
                     advance(lastPos);
                     touched.forEach(Delivery::ring);
                 }
@@ -213,6 +215,7 @@ final class Delivery {
                         + result.cause().getMessage() + "); retrying in " + RETRY_MILLIS + " ms (attempt " + attempt + ")");
                 return vertx.timer(RETRY_MILLIS, TimeUnit.MILLISECONDS).compose(v -> catchUp(attempt + 1));
             }
+            windows.values().forEach(Delivery::markNews);
             advance(result.result());
             synced = true;
             windows.values().forEach(Delivery::ring);
@@ -226,8 +229,17 @@ final class Delivery {
         }
     }
 
+    /**
+     * Before the watermark moves past a window's new events: a stream that reads the new watermark
+     * then finds the room among its news, so it never takes a later event of another room first.
+     */
+    private static void markNews(RoomWindow window) {
+        window.followers.forEach(Subscription::news);
+    }
+
+    /** After the watermark moved: a stream woken before would have found the news beyond it. */
     private static void ring(RoomWindow window) {
-        window.followers.forEach(Subscription::wake);
+        window.followers.keySet().forEach(Subscription::wake);
     }
 
     /** One room's messages after seq after up to upTo, from the table, for a stream's replay. */
@@ -259,8 +271,8 @@ final class Delivery {
         long now = System.nanoTime();
         for (Subscription subscription : subscriptions) {
             if (subscription.cutIfStuck(now, limitNanos)) {
-                LOG.log(Level.INFO, "Disconnected a stream of " + (subscription.rooms.size() == 1
-                        ? "room " + subscription.rooms.getFirst() : subscription.rooms.size() + " rooms")
+                LOG.log(Level.INFO, "Disconnected a stream of " + (subscription.windows.length == 1
+                        ? "room " + subscription.windows[0].room : subscription.windows.length + " rooms")
                         + " that stopped reading; it can resume from its Last-Event-ID");
             } else if (subscription.quietFor(heartbeatNanos, now)) {
                 subscription.wake();

@@ -72,9 +72,7 @@ final class EventStream {
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
             res.header("X-Accel-Buffering", "no");
             try (OutputStream out = res.outputStream()) {
-                String prelude = (ids == EventIds.ROOM_SEQ ? ": room " : ": rooms ") + String.join(",", rooms)
-                        + "\nretry: " + config.retry().toMillis() + "\n\n";
-                subscription.write(out, prelude.getBytes(StandardCharsets.UTF_8));
+                subscription.write(out, prelude(rooms, ids));
                 if (subscription.reset() != null) {
                     subscription.write(out, subscription.reset());
                 }
@@ -94,6 +92,12 @@ final class EventStream {
         } finally {
             release(client);
         }
+    }
+
+    /** Built apart from the stream's loop, so that a stream of many rooms does not hold it while it lasts. */
+    private byte[] prelude(List<String> rooms, EventIds ids) {
+        return ((ids == EventIds.ROOM_SEQ ? ": room " : ": rooms ") + String.join(",", rooms)
+                + "\nretry: " + config.retry().toMillis() + "\n\n").getBytes(StandardCharsets.UTF_8);
     }
 
     /** The rooms parameter: 1 to pgchat.stream.rooms.max valid room names, comma-separated, none repeated. */

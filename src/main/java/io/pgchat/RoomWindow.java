@@ -1,12 +1,13 @@
 package io.pgchat;
 
 import java.nio.ByteBuffer;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One room as this process follows it, a part of {@link Delivery}: the subscriptions that follow it
  * and a window of its most recent messages, each encoded to JSON once and shared by every stream.
+ * The window starts small and doubles up to its size as the room's messages come: a thousand quiet
+ * rooms would otherwise hold a thousand empty full-size rings.
  * Only Delivery appends to it, on the listener's event loop and in seq order; streams read it
  * without locks from their own threads. What it cannot vouch for (a cursor behind it, a slot
  * overwritten meanwhile, announcements it could not read) it answers with -1 or null, and the
@@ -21,10 +22,15 @@ final class RoomWindow {
         }
     }
 
-    final String room;
-    final Set<Subscription> followers = ConcurrentHashMap.newKeySet();
+    private static final int FIRST_SIZE = 8;
 
-    private final Event[] ring;
+    final String room;
+    /** Each follower, with this room's index among its rooms: the room it rings is the one with news. */
+    final ConcurrentHashMap<Subscription, Integer> followers = new ConcurrentHashMap<>();
+
+    private final int size;
+    /** Replaced by a larger copy before a message it cannot hold is added; readers read it after last. */
+    private volatile Event[] ring;
     // The window is [first, last]; empty while last < first. Written before last, read after it.
     private volatile long first = 1;
     private volatile long last = 0;
@@ -34,7 +40,8 @@ final class RoomWindow {
 
     RoomWindow(String room, int size) {
         this.room = room;
-        this.ring = new Event[size];
+        this.size = size;
+        this.ring = new Event[Math.min(size, FIRST_SIZE)];
     }
 
     long last() {
@@ -61,16 +68,39 @@ final class RoomWindow {
         }
         Event event = new Event(seq, message.pos(), message.toJson());
         if (stale || isEmpty() || seq != last + 1) {
-            ring[slot(seq)] = event;
+            ring[slot(ring, seq)] = event;
             first = seq;
         } else {
+            Event[] ring = roomFor(seq);
             if (seq - first >= ring.length) {
                 first = seq - ring.length + 1;
             }
-            ring[slot(seq)] = event;
+            ring[slot(ring, seq)] = event;
         }
         last = seq;
         stale = false;
+    }
+
+    /**
+     * The ring, grown if it is full and smaller than the window's size. Events are copied, never
+     * moved: a stream still reading the old ring finds there what it held.
+     */
+    private Event[] roomFor(long seq) {
+        Event[] old = ring;
+        if (seq - first < old.length || old.length == size) {
+            return old;
+        }
+        Event[] grown = new Event[Math.min(size, old.length * 2)];
+        for (long s = first; s <= last; s++) {
+            grown[slot(grown, s)] = old[slot(old, s)];
+        }
+        ring = grown;
+        return grown;
+    }
+
+    /** Whether the window holds, or may hold, events after the cursor: else the stream has all of this room's news. */
+    boolean hasAfter(long cursor) {
+        return stale || last > cursor;
     }
 
     /**
@@ -89,10 +119,11 @@ final class RoomWindow {
         if (cursor + 1 < start) {
             return -1;
         }
+        Event[] ring = this.ring;
         long limit = Math.min(end - cursor, max);
         int count = 0;
         while (count < limit) {
-            Event event = ring[slot(cursor + 1 + count)];
+            Event event = ring[slot(ring, cursor + 1 + count)];
             if (event == null || event.seq() != cursor + 1 + count) {
                 return -1;
             }
@@ -106,9 +137,10 @@ final class RoomWindow {
 
     /** The count events after the cursor, or null when one was overwritten meanwhile. */
     Event[] events(long cursor, int count) {
+        Event[] ring = this.ring;
         Event[] events = new Event[count];
         for (int i = 0; i < count; i++) {
-            Event event = ring[slot(cursor + 1 + i)];
+            Event event = ring[slot(ring, cursor + 1 + i)];
             if (event == null || event.seq() != cursor + 1 + i) {
                 return null;
             }
@@ -152,7 +184,7 @@ final class RoomWindow {
     private record Shared(long after, int count, EventIds ids, byte[] bytes) {
     }
 
-    private int slot(long seq) {
+    private static int slot(Event[] ring, long seq) {
         return (int) Math.floorMod(seq, (long) ring.length);
     }
 }
