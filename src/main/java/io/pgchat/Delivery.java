@@ -87,10 +87,10 @@ final class Delivery {
     Subscription open(List<String> rooms, EventIds ids, OptionalLong after, OptionalLong tail) {
         Subscription subscription = new Subscription(this, rooms.size(), ids);
         for (int i = 0; i < rooms.size(); i++) {
-            Integer index = i;
+            int index = i;
             subscription.windows[i] = windows.compute(rooms.get(i), (name, window) -> {
                 RoomWindow w = window != null ? window : new RoomWindow(name, windowSize);
-                w.followers.put(subscription, index);
+                subscription.slots[index] = w.follow(subscription, index);
                 return w;
             });
         }
@@ -110,11 +110,10 @@ final class Delivery {
 
     void leave(Subscription subscription) {
         subscriptions.remove(subscription);
-        for (RoomWindow followed : subscription.windows) {
-            windows.computeIfPresent(followed.room, (name, window) -> {
-                window.followers.remove(subscription);
-                return window.followers.isEmpty() ? null : window;
-            });
+        for (int i = 0; i < subscription.windows.length; i++) {
+            int slot = subscription.slots[i];
+            windows.computeIfPresent(subscription.windows[i].room,
+                    (name, window) -> window.unfollow(slot) ? null : window);
         }
     }
 
@@ -154,9 +153,12 @@ final class Delivery {
             }
             return Future.join(fills).transform(done -> {
                 if (synced) {
-                    touched.forEach(Delivery::markNews);
+                    // The news before the watermark moves, the ring after: a stream that reads the new
+                    // watermark finds these rooms among its news, so it never takes a later event of
+                    // another room first, and one that looked before is woken to look again.
+                    touched.forEach(RoomWindow::markNews);
                     advance(lastPos);
-                    touched.forEach(Delivery::ring);
+                    touched.forEach(RoomWindow::ring);
                 }
                 return Future.<Void>succeededFuture();
             });
@@ -215,10 +217,10 @@ final class Delivery {
                         + result.cause().getMessage() + "); retrying in " + RETRY_MILLIS + " ms (attempt " + attempt + ")");
                 return vertx.timer(RETRY_MILLIS, TimeUnit.MILLISECONDS).compose(v -> catchUp(attempt + 1));
             }
-            windows.values().forEach(Delivery::markNews);
+            windows.values().forEach(RoomWindow::markNews);
             advance(result.result());
             synced = true;
-            windows.values().forEach(Delivery::ring);
+            windows.values().forEach(RoomWindow::ring);
             return Future.succeededFuture();
         });
     }
@@ -227,19 +229,6 @@ final class Delivery {
         if (to > position) {
             position = to;
         }
-    }
-
-    /**
-     * Before the watermark moves past a window's new events: a stream that reads the new watermark
-     * then finds the room among its news, so it never takes a later event of another room first.
-     */
-    private static void markNews(RoomWindow window) {
-        window.followers.forEach(Subscription::news);
-    }
-
-    /** After the watermark moved: a stream woken before would have found the news beyond it. */
-    private static void ring(RoomWindow window) {
-        window.followers.keySet().forEach(Subscription::wake);
     }
 
     /** One room's messages after seq after up to upTo, from the table, for a stream's replay. */

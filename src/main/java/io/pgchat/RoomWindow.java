@@ -1,7 +1,9 @@
 package io.pgchat;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Arrays;
 
 /**
  * One room as this process follows it, a part of {@link Delivery}: the subscriptions that follow it
@@ -23,10 +25,23 @@ final class RoomWindow {
     }
 
     private static final int FIRST_SIZE = 8;
+    private static final VarHandle FOLLOWER = MethodHandles.arrayElementVarHandle(Subscription[].class);
 
     final String room;
-    /** Each follower, with this room's index among its rooms: the room it rings is the one with news. */
-    final ConcurrentHashMap<Subscription, Integer> followers = new ConcurrentHashMap<>();
+
+    /**
+     * The followers by slot (a free one is null), each with this room's index among its rooms, so a
+     * ring names the room. Two arrays rather than a map: a stream of twenty rooms holds twenty
+     * places, and a map's node each was most of what it cost more than a stream of one room.
+     */
+    private record Followers(Subscription[] subscriptions, int[] indexes) {
+    }
+
+    private volatile Followers followers = new Followers(new Subscription[1], new int[1]);
+    /** Slots in use are below it; written after the slot, read before it. */
+    private volatile int highSlot;
+    private int followerCount;
+    private int firstFreeSlot;
 
     private final int size;
     /** Replaced by a larger copy before a message it cannot hold is added; readers read it after last. */
@@ -42,6 +57,57 @@ final class RoomWindow {
         this.room = room;
         this.size = size;
         this.ring = new Event[Math.min(size, FIRST_SIZE)];
+    }
+
+    /** Adds a follower for which this room is the index-th of its rooms; returns its slot, for {@link #unfollow}. */
+    synchronized int follow(Subscription subscription, int index) {
+        Followers table = followers;
+        int slot = firstFreeSlot;
+        while (slot < highSlot && table.subscriptions[slot] != null) {
+            slot++;
+        }
+        if (slot == table.subscriptions.length) {
+            table = new Followers(Arrays.copyOf(table.subscriptions, slot * 2), Arrays.copyOf(table.indexes, slot * 2));
+            followers = table;
+        }
+        table.indexes[slot] = index;
+        FOLLOWER.setVolatile(table.subscriptions, slot, subscription);
+        if (slot == highSlot) {
+            highSlot = slot + 1;
+        }
+        firstFreeSlot = slot + 1;
+        followerCount++;
+        return slot;
+    }
+
+    /** Removes the follower in the slot; true when none is left. */
+    synchronized boolean unfollow(int slot) {
+        FOLLOWER.setVolatile(followers.subscriptions, slot, null);
+        firstFreeSlot = Math.min(firstFreeSlot, slot);
+        return --followerCount == 0;
+    }
+
+    /** Tells every follower that this room has news (a follower added meanwhile starts by looking at every room). */
+    void markNews() {
+        int high = highSlot;
+        Followers table = followers;
+        for (int slot = 0; slot < high; slot++) {
+            Subscription follower = (Subscription) FOLLOWER.getVolatile(table.subscriptions, slot);
+            if (follower != null) {
+                follower.news(table.indexes[slot]);
+            }
+        }
+    }
+
+    void ring() {
+        int high = highSlot;
+        Followers table = followers;
+        for (int slot = 0; slot < high; slot++) {
+            Subscription follower = (Subscription) FOLLOWER.getVolatile(table.subscriptions, slot);
+            if (follower != null) {
+                follower.wake();
+            }
+        }
     }
 
     long last() {

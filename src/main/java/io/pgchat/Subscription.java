@@ -34,6 +34,8 @@ final class Subscription implements AutoCloseable {
 
     /** The rooms followed, by index; each window's name is the one every stream of that room shares. */
     final RoomWindow[] windows;
+    /** Per room, this stream's slot among the room's followers. */
+    final int[] slots;
     private final Delivery delivery;
     private final EventIds ids;
     /** Per room, the last seq written; valid once the replay is done. */
@@ -62,6 +64,7 @@ final class Subscription implements AutoCloseable {
         this.delivery = delivery;
         this.ids = ids;
         this.windows = new RoomWindow[rooms];
+        this.slots = new int[rooms];
         this.seqs = new long[rooms];
         this.news = new long[(rooms + 63) / 64];
         this.looking = new long[news.length];
