@@ -31,9 +31,12 @@ import java.util.function.Supplier;
  * blocking). Delivery keeps a {@link RoomWindow} of recent events per followed room, updated in the
  * order announced, and a watermark, {@link #position()}: the log position up to which every window
  * is complete. Streams take events only up to it, so a room whose window is still being read from
- * the table is never overtaken by a later commit of another room. Each time LISTEN is (re)connected,
- * the announcements it missed are lost for good: every window is re-read from the table, and the
- * watermark stays put until that succeeds (retried until it does; health says not ready meanwhile).
+ * the table is never overtaken by a later commit of another room. A window marks the news of its
+ * room in its followers before the watermark moves past it, and wakes them after: a woken stream
+ * looks only at its rooms with news, and finds among them every room with events up to the
+ * watermark it read before taking them. Each time LISTEN is (re)connected, the announcements it
+ * missed are lost for good: every window is re-read from the table, and the watermark stays put
+ * until that succeeds (retried until it does; health says not ready meanwhile).
  */
 final class Delivery {
 
