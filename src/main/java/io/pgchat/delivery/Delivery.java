@@ -35,9 +35,12 @@ import java.util.function.Supplier;
  * blocking). Delivery keeps a {@link RoomWindow} of recent events per followed room, updated in the
  * order announced, and a watermark, {@link #position()}: the log position up to which every window
  * is complete. Streams take events only up to it, so a room whose window is still being read from
- * the table is never overtaken by a later commit of another room. Each time LISTEN is (re)connected,
- * the announcements it missed are lost for good: every window is re-read from the table, and the
- * watermark stays put until that succeeds (retried until it does; health says not ready meanwhile).
+ * the table is never overtaken by a later commit of another room. A window marks the news of its
+ * room in its followers before the watermark moves past it, and wakes them after: a woken stream
+ * looks only at its rooms with news, and finds among them every room with events up to the
+ * watermark it read before taking them. Each time LISTEN is (re)connected, the announcements it
+ * missed are lost for good: every window is re-read from the table, and the watermark stays put
+ * until that succeeds (retried until it does; health says not ready meanwhile).
  */
 public final class Delivery {
 
@@ -85,11 +88,12 @@ public final class Delivery {
      * event id, else the last tail messages, else live.
      */
     Subscription open(List<String> rooms, EventIds ids, OptionalLong after, OptionalLong tail) {
-        Subscription subscription = new Subscription(this, rooms, ids);
+        Subscription subscription = new Subscription(this, rooms.size(), ids);
         for (int i = 0; i < rooms.size(); i++) {
+            int index = i;
             subscription.windows[i] = windows.compute(rooms.get(i), (name, window) -> {
                 RoomWindow w = window != null ? window : new RoomWindow(name, windowSize);
-                w.followers.add(subscription);
+                subscription.slots[index] = w.follow(subscription, index);
                 return w;
             });
         }
@@ -109,11 +113,10 @@ public final class Delivery {
 
     void leave(Subscription subscription) {
         subscriptions.remove(subscription);
-        for (String room : subscription.rooms) {
-            windows.computeIfPresent(room, (name, window) -> {
-                window.followers.remove(subscription);
-                return window.followers.isEmpty() ? null : window;
-            });
+        for (int i = 0; i < subscription.windows.length; i++) {
+            int slot = subscription.slots[i];
+            windows.computeIfPresent(subscription.windows[i].room,
+                    (name, window) -> window.unfollow(slot) ? null : window);
         }
     }
 
@@ -153,8 +156,12 @@ public final class Delivery {
             }
             return Future.join(fills).transform(done -> {
                 if (synced) {
+                    // The news before the watermark moves, the ring after: a stream that reads the new
+                    // watermark finds these rooms among its news, so it never takes a later event of
+                    // another room first, and one that looked before is woken to look again.
+                    touched.forEach(RoomWindow::markNews);
                     advance(lastPos);
-                    touched.forEach(Delivery::ring);
+                    touched.forEach(RoomWindow::ring);
                 }
                 return Future.<Void>succeededFuture();
             });
@@ -213,9 +220,10 @@ public final class Delivery {
                         + result.cause().getMessage() + "); retrying in " + RETRY_MILLIS + " ms (attempt " + attempt + ")");
                 return vertx.timer(RETRY_MILLIS, TimeUnit.MILLISECONDS).compose(v -> catchUp(attempt + 1));
             }
+            windows.values().forEach(RoomWindow::markNews);
             advance(result.result());
             synced = true;
-            windows.values().forEach(Delivery::ring);
+            windows.values().forEach(RoomWindow::ring);
             return Future.succeededFuture();
         });
     }
@@ -224,10 +232,6 @@ public final class Delivery {
         if (to > position) {
             position = to;
         }
-    }
-
-    private static void ring(RoomWindow window) {
-        window.followers.forEach(Subscription::wake);
     }
 
     /** One room's messages after seq after up to upTo, from the table, for a stream's replay. */
@@ -259,8 +263,8 @@ public final class Delivery {
         long now = System.nanoTime();
         for (Subscription subscription : subscriptions) {
             if (subscription.cutIfStuck(now, limitNanos)) {
-                LOG.log(Level.INFO, "Disconnected a stream of " + (subscription.rooms.size() == 1
-                        ? "room " + subscription.rooms.getFirst() : subscription.rooms.size() + " rooms")
+                LOG.log(Level.INFO, "Disconnected a stream of " + (subscription.windows.length == 1
+                        ? "room " + subscription.windows[0].room : subscription.windows.length + " rooms")
                         + " that stopped reading; it can resume from its Last-Event-ID");
             } else if (subscription.quietFor(heartbeatNanos, now)) {
                 subscription.wake();

@@ -86,9 +86,7 @@ public final class EventStream implements HttpService {
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
             res.header("X-Accel-Buffering", "no");
             try (OutputStream out = res.outputStream()) {
-                String prelude = (ids == EventIds.ROOM_SEQ ? ": room " : ": rooms ") + String.join(",", rooms)
-                        + "\nretry: " + config.retry().toMillis() + "\n\n";
-                subscription.write(out, prelude.getBytes(StandardCharsets.UTF_8));
+                subscription.write(out, prelude(rooms, ids));
                 if (subscription.reset() != null) {
                     subscription.write(out, subscription.reset());
                 }
@@ -108,6 +106,12 @@ public final class EventStream implements HttpService {
         } finally {
             release(client);
         }
+    }
+
+    /** Built apart from the stream's loop, so that a stream of many rooms does not hold it while it lasts. */
+    private byte[] prelude(List<String> rooms, EventIds ids) {
+        return ((ids == EventIds.ROOM_SEQ ? ": room " : ": rooms ") + String.join(",", rooms)
+                + "\nretry: " + config.retry().toMillis() + "\n\n").getBytes(StandardCharsets.UTF_8);
     }
 
     /** Streams are long-lived: their number is capped per process (503) and per client address (429). */

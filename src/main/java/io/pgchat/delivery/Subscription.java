@@ -5,6 +5,8 @@ import io.pgchat.posting.MessageStore;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * event loop, and its ticker rings it when a heartbeat is due.
  *
  * <p>The wait has no timeout: a timed park arms and cancels a timer on every wake-up, which cost a
- * timer thread's wake-up per delivery.
+ * timer thread's wake-up per delivery. A ring says which rooms have news, so a stream of twenty rooms
+ * woken by one looks at that one, not at all twenty.
  */
 final class Subscription implements AutoCloseable {
 
@@ -30,13 +33,24 @@ final class Subscription implements AutoCloseable {
     }
 
     private static final RoomWindow.Event[] NONE = new RoomWindow.Event[0];
+    private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
 
-    final List<String> rooms;
+    /** The rooms followed, by index; each window's name is the one every stream of that room shares. */
     final RoomWindow[] windows;
+    /** Per room, this stream's slot among the room's followers. */
+    final int[] slots;
     private final Delivery delivery;
     private final EventIds ids;
     /** Per room, the last seq written; valid once the replay is done. */
     private final long[] seqs;
+    /** One bit per room index: rooms whose window got events since the stream last looked. Set by Delivery. */
+    private final long[] news;
+    /**
+     * One bit per room index, the stream's own: rooms that may hold events after its cursor. Every
+     * room with such events up to the watermark is here or in news: Delivery marks the news before
+     * it moves the watermark, and the stream reads the watermark before it takes the news.
+     */
+    private final long[] looking;
     /** The table still owes what lies after replayAfter up to replayTo (seqs or log positions, as ids count). */
     private long replayAfter;
     private long replayTo;
@@ -49,12 +63,18 @@ final class Subscription implements AutoCloseable {
     private volatile long writingSince;
     private volatile long lastWrite = System.nanoTime();
 
-    Subscription(Delivery delivery, List<String> rooms, EventIds ids) {
+    Subscription(Delivery delivery, int rooms, EventIds ids) {
         this.delivery = delivery;
-        this.rooms = rooms;
         this.ids = ids;
-        this.windows = new RoomWindow[rooms.size()];
-        this.seqs = new long[rooms.size()];
+        this.windows = new RoomWindow[rooms];
+        this.slots = new int[rooms];
+        this.seqs = new long[rooms];
+        this.news = new long[(rooms + 63) / 64];
+        this.looking = new long[news.length];
+        // Where the replay ends, every room may have news.
+        for (int i = 0; i < rooms; i++) {
+            looking[i >>> 6] |= 1L << i;
+        }
     }
 
     /**
@@ -77,9 +97,13 @@ final class Subscription implements AutoCloseable {
     /** The event telling a client that its id is beyond the end (the database was recreated, or the id is not ours). */
     private byte[] resetEvent(long asked, long end) {
         String data = ids == EventIds.ROOM_SEQ
-                ? "{\"room\":\"" + rooms.getFirst() + "\",\"lastSeq\":" + end + ",\"requested\":" + asked + "}"
+                ? "{\"room\":\"" + windows[0].room + "\",\"lastSeq\":" + end + ",\"requested\":" + asked + "}"
                 : "{\"lastPos\":" + end + ",\"requested\":" + asked + "}";
         return ("id: " + end + "\nevent: reset\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    List<String> rooms() {
+        return Arrays.stream(windows).map(window -> window.room).toList();
     }
 
     /** The reset event to write first, if the client asked to resume beyond the end; else null. */
@@ -107,8 +131,8 @@ final class Subscription implements AutoCloseable {
 
     private Batch replay() {
         List<Message> page = ids == EventIds.ROOM_SEQ
-                ? delivery.readRoom(rooms.getFirst(), replayAfter, replayTo)
-                : delivery.readLog(rooms, replayAfter, replayTo);
+                ? delivery.readRoom(windows[0].room, replayAfter, replayTo)
+                : delivery.readLog(rooms(), replayAfter, replayTo);
         if (page.isEmpty()) {
             replayAfter = replayTo;
             return null;
@@ -121,24 +145,35 @@ final class Subscription implements AutoCloseable {
 
     /**
      * Every event of the followed rooms after their cursors, up to the log position up to which
-     * Delivery vouches that every window is complete, in log order. A room whose window cannot
-     * answer is read from the table; a page cut short by its size lowers that bound to its last
-     * event, so no room is overtaken.
+     * Delivery vouches that every window is complete, in log order. Only rooms with news are looked
+     * at. A room whose window cannot answer is read from the table; a page cut short by its size
+     * lowers that bound to its last event, so no room is overtaken.
      */
     private Batch live() {
         long bound = delivery.position();
         int pageSize = delivery.pageSize();
         int only = -1;
         int count = 0;
-        for (int i = 0; i < windows.length; i++) {
-            int n = windows[i].count(seqs[i], bound, pageSize);
-            if (n < 0 || (n > 0 && only >= 0)) {
-                return merged(bound);
+        boolean merge = false;
+        for (int w = 0; w < looking.length; w++) {
+            looking[w] |= (long) WORD.getAndSet(news, w, 0L);
+            for (long bits = looking[w]; bits != 0; bits &= bits - 1) {
+                int i = w * 64 + Long.numberOfTrailingZeros(bits);
+                if (!windows[i].hasAfter(seqs[i])) {
+                    looking[w] &= ~(1L << i);
+                    continue;
+                }
+                int n = windows[i].count(seqs[i], bound, pageSize);
+                if (n < 0 || (n > 0 && only >= 0)) {
+                    merge = true;
+                } else if (n > 0) {
+                    only = i;
+                    count = n;
+                }
             }
-            if (n > 0) {
-                only = i;
-                count = n;
-            }
+        }
+        if (merge) {
+            return merged(bound);
         }
         if (only < 0) {
             return null;
@@ -160,6 +195,10 @@ final class Subscription implements AutoCloseable {
         int fromTable = 0;
         int total = 0;
         for (int i = 0; i < windows.length; i++) {
+            if ((looking[i >>> 6] & 1L << i) == 0) {
+                found[i] = NONE;
+                continue;
+            }
             int count = windows[i].count(seqs[i], bound, pageSize);
             RoomWindow.Event[] events = count == 0 ? NONE : count > 0 ? windows[i].events(seqs[i], count) : null;
             if (events == null) {
@@ -192,7 +231,7 @@ final class Subscription implements AutoCloseable {
 
     /** The room's events after its cursor up to the bound, from the table: this stream is behind the window. */
     private RoomWindow.Event[] fromTable(int room, long bound) {
-        List<Message> page = delivery.readAfter(rooms.get(room), seqs[room]);
+        List<Message> page = delivery.readAfter(windows[room].room, seqs[room]);
         RoomWindow.Event[] events = page.stream().map(Subscription::event).toArray(RoomWindow.Event[]::new);
         int due = 0;
         while (due < events.length && events[due].pos() <= bound) {
@@ -237,6 +276,11 @@ final class Subscription implements AutoCloseable {
         ended = true;
         thread.interrupt();
         return true;
+    }
+
+    /** The room at this index has news; Delivery calls it before it moves the watermark past them. */
+    void news(int room) {
+        WORD.getAndBitwiseOr(news, room >>> 6, 1L << room);
     }
 
     void wake() {

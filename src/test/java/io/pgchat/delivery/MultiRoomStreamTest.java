@@ -88,6 +88,24 @@ class MultiRoomStreamTest {
     }
 
     @Test
+    void eachOfSeventyRoomsIsHeardWhenItAloneHasNews() throws Exception {
+        // Seventy rooms need two words of news bits: each post wakes the stream for its room only.
+        List<String> rooms = rooms("seventy", 70);
+        try (TestServer server = TestServer.start(); SseClient client = server.subscribe(events(rooms))) {
+            SseClient.awaitOpen(client);
+            List<String> posted = new ArrayList<>();
+            for (int i = 0; i < 2 * rooms.size(); i++) {
+                String room = rooms.get((int) ((i * 37L) % rooms.size()));
+                server.say(room, "alice", "news " + i);
+                posted.add(room);
+            }
+            List<Delivered> got = read(client, posted.size());
+            assertEquals(posted, got.stream().map(Delivered::room).toList(), "every room's news, in commit order");
+            assertNoGapPerRoom(got);
+        }
+    }
+
+    @Test
     void resumeAfterADroppedConnectionWhileFourPostersWriteToTenRoomsLosesAndRepeatsNothing() throws Exception {
         List<String> rooms = rooms("resume", 10);
         int posters = 4;
