@@ -78,7 +78,7 @@ public final class PgChat implements AutoCloseable {
                         // Vert.x keeps no statement longer than 2048 characters by default, and the group-commit
                         // statement grew past that with pos: each batch was parsed and planned again (PostgreSQL's
                         // CPU per commit went from 0.2 to 0.35 ms, the server's posts/s down 15 %).
-                        .setPreparedStatementCacheSqlLimit(16_384)
+                        .setPreparedStatementCacheSqlLimit(Math.max(2048, MessageStore.LONGEST_STATEMENT))
                         // Vert.x's copy of the options forgets this one.
                         .setUseLayer7Proxy(config.requireDatabase().getUseLayer7Proxy()))
                 .using(vertx)

@@ -73,6 +73,7 @@ final class GroupCommit {
             )
             SELECT numbered.ord, numbered.seq, numbered.pos, numbered.sent_at FROM numbered, announced ORDER BY numbered.ord
             """.formatted(Announcements.ITEM_SQL, Announcements.SHORT_ITEM_SQL);
+    static final int STATEMENT_LENGTH = INSERT.length();
     static final int MAX_BATCH = 64;
     /*
      * Commits that announce serialize on PostgreSQL's notify lock anyway, so one batch is sent at a

@@ -29,6 +29,9 @@ import java.util.concurrent.TimeoutException;
  */
 public final class MessageStore {
 
+    /** The pool must keep statements this long prepared: planning the posting one again per batch costs more than running it. */
+    public static final int LONGEST_STATEMENT = GroupCommit.STATEMENT_LENGTH;
+
     private static final String COLUMNS = "room, seq, pos, author, body, sent_at";
     private static final String BETWEEN = "SELECT " + COLUMNS
             + " FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4";
