@@ -118,10 +118,14 @@ public final class TestDatabase {
                 + " AND wait_event_type = 'Lock'") >= 1);
     }
 
-    /** Kills the LISTEN connection of every pgchat server on the test database; returns how many. */
-    public static long killListen() throws SQLException {
-        return count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                + " WHERE application_name = 'pgchat-listen' AND datname = current_database()");
+    /**
+     * Kills the LISTEN connection of every pgchat server on the test database; returns how many. Waits
+     * for one to be there first: a kill while the last one is still reconnecting would find nothing.
+     */
+    public static long killListen() throws Exception {
+        String listening = " FROM pg_stat_activity WHERE application_name = 'pgchat-listen' AND datname = current_database()";
+        Await.until(Duration.ofSeconds(20), () -> "no LISTEN connection to kill", () -> count("SELECT count(*)" + listening) > 0);
+        return count("SELECT count(pg_terminate_backend(pid))" + listening);
     }
 
     public static void execute(String sql) throws SQLException {
